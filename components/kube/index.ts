@@ -1,0 +1,4 @@
+export * from "./images";
+export * from "./labels";
+export * from "./security";
+export * from "./policies";
