@@ -12,3 +12,5 @@ export const environment = config.environment;
 export const clusterName = config.clusterName;
 export const monitoringNamespace = stack.monitoringNamespace;
 export const agentsNamespace = stack.agentsNamespace;
+export const prometheusUrl = stack.prometheus.url;
+export const alertmanagerUrl = stack.alertmanager.url;

@@ -9,6 +9,35 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import { defaultDenyIngress, standardLabels, PART_OF, MANAGED_BY } from "./kube";
+import type { Resources } from "../config";
+import { Prometheus } from "./prometheus";
+import { Alertmanager } from "./alertmanager";
+import type { ComponentTarget } from "./prometheus/config";
+import { renderRuleFiles, selfMonitoringGroups } from "../alerts";
+
+/** The config-reloader sidecars are tiny and identical everywhere. */
+const RELOADER_RESOURCES: Resources = { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "50m", memory: "48Mi" } };
+
+/**
+ * Stack components Prometheus scrapes, by pod label and port name. Components that do not exist
+ * in a stack simply have no targets.
+ */
+export function componentTargets(cfg: StackConfig): ComponentTarget[] {
+    const m = cfg.namespaces.monitoring;
+    const a = cfg.namespaces.agents;
+    return [
+        { job: "prometheus", namespace: m, appName: "prometheus", portName: "web" },
+        { job: "alertmanager", namespace: m, appName: "alertmanager", portName: "web" },
+        { job: "node-exporter", namespace: a, appName: "node-exporter", portName: "metrics" },
+        { job: "kube-state-metrics", namespace: m, appName: "kube-state-metrics", portName: "http-metrics" },
+        { job: "kube-state-metrics-self", namespace: m, appName: "kube-state-metrics", portName: "telemetry" },
+        { job: "grafana", namespace: m, appName: "grafana", portName: "http" },
+        ...(cfg.logs.backend === "loki" ? [{ job: "loki", namespace: m, appName: "loki", portName: "http-metrics" }] : []),
+        { job: "jaeger", namespace: m, appName: "jaeger", portName: "admin" },
+        { job: "otel-collector-agent", namespace: a, appName: "otel-collector-agent", portName: "metrics" },
+        { job: "otel-collector-gateway", namespace: m, appName: "otel-collector-gateway", portName: "metrics" },
+    ];
+}
 
 export interface ObservabilityStackArgs {
     /** The resolved stack configuration (from `loadConfig()`). */
@@ -34,6 +63,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     public readonly monitoringNamespace: pulumi.Output<string>;
     /** Namespace of the node-level agents. */
     public readonly agentsNamespace: pulumi.Output<string>;
+    public readonly prometheus: Prometheus;
+    public readonly alertmanager: Alertmanager;
 
     constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("observability:index:ObservabilityStack", name, {}, opts);
@@ -75,8 +106,72 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         defaultDenyIngress(`${name}-monitoring-default-deny`, monitoring.metadata.name, denyLabels, { parent: this });
         defaultDenyIngress(`${name}-agents-default-deny`, agents.metadata.name, denyLabels, { parent: this });
 
+        const childOpts = { parent: this, dependsOn: [monitoring] };
+        const ns = cfg.namespaces.monitoring;
+        const grafanaUrl = cfg.ingress ? `https://${cfg.ingress.grafanaHost}` : `http://grafana.${ns}.svc:3000`;
+        const prometheusPods = { name: "prometheus", instance: "prometheus" } as const;
+        const prometheusPodLabels = { "app.kubernetes.io/name": prometheusPods.name, "app.kubernetes.io/instance": prometheusPods.instance };
+        const grafanaPodLabels = { "app.kubernetes.io/name": "grafana" };
+
+        this.alertmanager = new Alertmanager(
+            "alertmanager",
+            {
+                namespace: ns,
+                replicas: cfg.alertmanager.replicas,
+                storage: cfg.alertmanager.storage,
+                ...(cfg.storageClass ? { storageClass: cfg.storageClass } : {}),
+                resources: cfg.alertmanager.resources,
+                ...(cfg.alertmanager.image ? { image: cfg.alertmanager.image } : {}),
+                receivers: cfg.receivers,
+                grafanaUrl,
+                clients: [{ podLabels: prometheusPodLabels }, { podLabels: grafanaPodLabels }],
+                reloaderResources: RELOADER_RESOURCES,
+            },
+            childOpts,
+        );
+
+        this.prometheus = new Prometheus(
+            prometheusPods.instance,
+            {
+                namespace: ns,
+                replicas: cfg.prometheus.replicas,
+                retention: cfg.prometheus.retention,
+                retentionSize: cfg.prometheus.retentionSize,
+                storage: cfg.prometheus.storage,
+                ...(cfg.storageClass ? { storageClass: cfg.storageClass } : {}),
+                resources: cfg.prometheus.resources,
+                ...(cfg.prometheus.image ? { image: cfg.prometheus.image } : {}),
+                config: {
+                    clusterName: cfg.clusterName,
+                    environment: cfg.environment,
+                    scrapeInterval: cfg.prometheus.scrapeInterval,
+                    evaluationInterval: cfg.prometheus.evaluationInterval,
+                    alertmanagers: this.alertmanager.podAddresses,
+                    components: componentTargets(cfg),
+                    staticJobs: cfg.prometheus.staticTargets,
+                    remoteWrite: cfg.prometheus.remoteWrite.map((rw) => ({
+                        name: rw.name,
+                        url: rw.url,
+                        ...(rw.bearerToken ? { bearerTokenFile: `/etc/prometheus/secrets/${rw.name}-token` } : {}),
+                    })),
+                },
+                remoteWriteTokens: Object.fromEntries(
+                    cfg.prometheus.remoteWrite.filter((rw) => rw.bearerToken).map((rw) => [`${rw.name}-token`, rw.bearerToken!]),
+                ),
+                ruleFiles: renderRuleFiles(selfMonitoringGroups(), { runbookBaseUrl: cfg.runbookBaseUrl }),
+                queryClients: [{ podLabels: grafanaPodLabels }],
+                reloaderResources: RELOADER_RESOURCES,
+            },
+            childOpts,
+        );
+
         this.monitoringNamespace = monitoring.metadata.name;
         this.agentsNamespace = agents.metadata.name;
-        this.registerOutputs({ monitoringNamespace: this.monitoringNamespace, agentsNamespace: this.agentsNamespace });
+        this.registerOutputs({
+            monitoringNamespace: this.monitoringNamespace,
+            agentsNamespace: this.agentsNamespace,
+            prometheusUrl: this.prometheus.url,
+            alertmanagerUrl: this.alertmanager.url,
+        });
     }
 }

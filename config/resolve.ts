@@ -13,6 +13,7 @@ import type {
     LogsConfig,
     ReceiverConfig,
     Resources,
+    RouteRole,
     StackConfig,
     StorageConfig,
     SloConfig,
@@ -170,6 +171,15 @@ function isOutput(o: unknown): boolean {
     return typeof o === "object" && o !== null && (o as { __pulumiOutput?: boolean }).__pulumiOutput === true;
 }
 
+/** Routes a receiver serves when its config names none. */
+export const DEFAULT_ROUTES: Record<ReceiverConfig["kind"], readonly RouteRole[]> = {
+    pagerduty: ["critical"],
+    slack: ["critical", "high"],
+    email: ["high", "warning", "low"],
+    msteams: ["stakeholders"],
+    webhook: ["heartbeat"],
+};
+
 const ENVIRONMENTS: readonly Environment[] = ["dev", "staging", "prod"];
 
 /**
@@ -217,29 +227,33 @@ export function resolveConfig(raw: RawStackConfig, getSecret: (key: string) => p
     };
 
     const receivers: ReceiverConfig[] = (input.receivers ?? []).map((r, i): ReceiverConfig => {
-        const sendResolved = r.sendResolved ?? true;
+        const common = {
+            name: r.name,
+            sendResolved: r.sendResolved ?? true,
+            routes: [...(r.routes ?? DEFAULT_ROUTES[r.kind])],
+            ...(r.team ? { team: r.team } : {}),
+        };
         switch (r.kind) {
             case "pagerduty": {
                 const key = r.routingKeySecret ?? DEFAULT_SECRET_KEYS.pagerduty;
-                return { kind: r.kind, name: r.name, sendResolved, routingKeySecret: key, credential: secret(key, ["receivers", i, "routingKeySecret"]) };
+                return { kind: r.kind, ...common, routingKeySecret: key, credential: secret(key, ["receivers", i, "routingKeySecret"]) };
             }
             case "slack": {
                 const key = r.webhookUrlSecret ?? DEFAULT_SECRET_KEYS.slack;
-                return { kind: r.kind, name: r.name, sendResolved, channel: r.channel, webhookUrlSecret: key, credential: secret(key, ["receivers", i, "webhookUrlSecret"]) };
+                return { kind: r.kind, ...common, channel: r.channel, webhookUrlSecret: key, credential: secret(key, ["receivers", i, "webhookUrlSecret"]) };
             }
             case "msteams": {
                 const key = r.webhookUrlSecret ?? DEFAULT_SECRET_KEYS.msteams;
-                return { kind: r.kind, name: r.name, sendResolved, webhookUrlSecret: key, credential: secret(key, ["receivers", i, "webhookUrlSecret"]) };
+                return { kind: r.kind, ...common, webhookUrlSecret: key, credential: secret(key, ["receivers", i, "webhookUrlSecret"]) };
             }
             case "webhook": {
                 const key = r.urlSecret ?? DEFAULT_SECRET_KEYS.webhook;
-                return { kind: r.kind, name: r.name, sendResolved, urlSecret: key, credential: secret(key, ["receivers", i, "urlSecret"]) };
+                return { kind: r.kind, ...common, urlSecret: key, credential: secret(key, ["receivers", i, "urlSecret"]) };
             }
             case "email":
                 return {
                     kind: r.kind,
-                    name: r.name,
-                    sendResolved,
+                    ...common,
                     to: r.to,
                     from: r.from,
                     smarthost: r.smarthost,

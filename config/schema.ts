@@ -13,8 +13,8 @@ export const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+
 const DURATION_TEXT = "a duration such as 15d or 12h";
 export const duration = z
     .string(expected(DURATION_TEXT))
-    .regex(DURATION_RE, expected(DURATION_TEXT))
-    .refine((s) => s.length > 0 && !/^0+[a-z]+$/.test(s), expected(`${DURATION_TEXT} (greater than zero)`));
+    .regex(DURATION_RE, { ...expected(DURATION_TEXT), abort: true })
+    .refine((s) => /[1-9]/.test(s), expected(`${DURATION_TEXT} (greater than zero)`));
 
 /** Prometheus byte size for `--storage.tsdb.retention.size`. */
 const PROM_SIZE_TEXT = "a size such as 45GB or 512MB (units B, KB, MB, GB, TB, PB)";
@@ -42,7 +42,7 @@ const replicas = (max: number) =>
 const IMAGE_TEXT = "an image pinned to a version, e.g. quay.io/prometheus/prometheus:v2.53.5 (not :latest)";
 export const imageRef = z
     .string(expected(IMAGE_TEXT))
-    .regex(/^[a-z0-9]([a-z0-9._\-/:]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/, expected(IMAGE_TEXT))
+    .regex(/^[a-z0-9]([a-z0-9._\-/:]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/, { ...expected(IMAGE_TEXT), abort: true })
     .refine((s) => !/:latest$/.test(s), expected(IMAGE_TEXT))
     .refine((s) => /@sha256:|:[^/]+$/.test(s), expected(IMAGE_TEXT));
 
@@ -189,7 +189,17 @@ export const collectorInput = obj({
     gateway: obj({ ...workloadFields, replicas: replicas(20).optional() }).optional(),
 });
 
-const receiverCommon = { name, sendResolved: bool.optional() };
+/** Routes of the routing matrix a receiver serves (see alerts/routing.ts). */
+export const ROUTE_ROLES = ["critical", "high", "warning", "low", "stakeholders", "heartbeat"] as const;
+const receiverCommon = {
+    name,
+    sendResolved: bool.optional(),
+    routes: z
+        .array(z.enum(ROUTE_ROLES, expected(`a route: ${ROUTE_ROLES.join(", ")}`)), expected(`a list of routes (${ROUTE_ROLES.join(", ")})`))
+        .min(1, expected("at least one route"))
+        .optional(),
+    team: z.string(expected("a team name")).regex(/^[a-z0-9][a-z0-9_-]*$/, expected("a team name of lowercase letters, digits, '-' and '_'")).optional(),
+};
 export const receiverInput = z.discriminatedUnion(
     "kind",
     [

@@ -156,11 +156,24 @@ export interface CollectorConfig {
     readonly gateway: ReplicatedConfig;
 }
 
+/**
+ * A route of the routing matrix: a severity (`critical`, `high`, `warning`, `low`),
+ * `stakeholders` (alerts labelled `audience="stakeholders"`) or `heartbeat` (the Watchdog).
+ */
+export type RouteRole = "critical" | "high" | "warning" | "low" | "stakeholders" | "heartbeat";
+
 interface ReceiverBase {
     /** Unique receiver name, used in Alertmanager routes. */
     readonly name: string;
     /** Whether resolved notifications are sent. */
     readonly sendResolved: boolean;
+    /**
+     * Routes this receiver serves. Defaults by kind: pagerduty → critical; slack → critical,
+     * high; email → high, warning, low; msteams → stakeholders; webhook → heartbeat.
+     */
+    readonly routes: readonly RouteRole[];
+    /** When set, the receiver serves only alerts labelled with this `team`. */
+    readonly team?: string;
 }
 
 export interface PagerDutyReceiver extends ReceiverBase {

@@ -33,7 +33,13 @@ export class RenderError extends Error {}
 const YAML_OPTS: yaml.DumpOptions = { lineWidth: -1, noRefs: true, sortKeys: false, quotingType: '"' };
 
 export async function render(opts: RenderOptions): Promise<RenderResult> {
-    const cfg = readStackConfig(opts.root, opts.stack);
+    let cfg: ReturnType<typeof readStackConfig>;
+    try {
+        cfg = readStackConfig(opts.root, opts.stack);
+    } catch (e: any) {
+        // An unknown stack or an unreadable stack file is a user error: the message says it all.
+        throw new RenderError(e?.message ?? String(e));
+    }
     const warnings = cfg.missingSecrets.map(
         (k) => `secret ${k} is not set in Pulumi.${opts.stack}.yaml: rendered with a placeholder; before \`pulumi up\` run ` +
             `\`pulumi config set --secret ${k.split(":")[1]} <value> --stack ${opts.stack}\``,

@@ -2,3 +2,5 @@ export * from "./images";
 export * from "./labels";
 export * from "./security";
 export * from "./policies";
+export * from "./render";
+export * from "./reloader";

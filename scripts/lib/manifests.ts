@@ -11,8 +11,9 @@ export type K8sObject = {
     [key: string]: any;
 };
 
-/** Annotation on a ConfigMap naming the `files/` folder its keys are written to. */
-export const RENDER_DIR_ANNOTATION = "observability.pulumi.com/render-dir";
+
+export { RENDER_DIR_ANNOTATION } from "../../components/kube/render";
+import { RENDER_DIR_ANNOTATION } from "../../components/kube/render";
 
 /** Apply order, as Helm installs: what others depend on comes first. */
 const KIND_ORDER = [
