@@ -215,9 +215,11 @@ export function resolveConfig(raw: RawStackConfig, getSecret: (key: string) => p
         }
     }
 
+    const missingReported = new Set<string>();
     const secret = (key: string, path: Path): pulumi.Output<string> => {
         const value = getSecret(key);
-        if (value === undefined) {
+        if (value === undefined && !missingReported.has(key)) {
+            missingReported.add(key);
             problems.push(
                 `${keyPath([key])} is not set but ${keyPath(path)} needs it: run ` +
                     `\`pulumi config set --secret ${key} <value> --stack ${raw.stack}\``,
@@ -340,7 +342,7 @@ export function resolveConfig(raw: RawStackConfig, getSecret: (key: string) => p
         project: raw.project,
         stack: raw.stack,
         environment,
-        clusterName: input.clusterName ?? `${raw.project}-${raw.stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63),
+        clusterName: input.clusterName ?? defaultClusterName(raw.project, raw.stack),
         namespaces: {
             monitoring: input.namespaces?.monitoring ?? "monitoring",
             agents: input.namespaces?.agents ?? "monitoring-agents",
@@ -414,6 +416,11 @@ export function resolveConfig(raw: RawStackConfig, getSecret: (key: string) => p
     checkCrossField(config, problems);
     if (problems.length > 0) throw new ConfigError(raw.stack, problems);
     return deepFreeze(config);
+}
+
+/** `<project>-<stack>` made into a DNS label (the `cluster` label must be one). */
+export function defaultClusterName(project: string, stack: string): string {
+    return `${project}-${stack}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 63).replace(/^-+|-+$/g, "") || "cluster";
 }
 
 /** Every workload's limits must be at least its requests, or the API server rejects the pod. */
