@@ -10,8 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import { defaultDenyIngress, standardLabels, PART_OF, MANAGED_BY } from "./kube";
 import type { Resources } from "../config";
-import { Prometheus } from "./prometheus";
+import { Prometheus, prometheusPodLabels } from "./prometheus";
 import { Alertmanager } from "./alertmanager";
+import { KubeStateMetrics, NodeExporter } from "./exporters";
 import type { ComponentTarget } from "./prometheus/config";
 import { renderRuleFiles, selfMonitoringGroups } from "../alerts";
 
@@ -29,7 +30,7 @@ export function componentTargets(cfg: StackConfig): ComponentTarget[] {
         { job: "prometheus", namespace: m, appName: "prometheus", portName: "web" },
         { job: "alertmanager", namespace: m, appName: "alertmanager", portName: "web" },
         { job: "node-exporter", namespace: a, appName: "node-exporter", portName: "metrics" },
-        { job: "kube-state-metrics", namespace: m, appName: "kube-state-metrics", portName: "http-metrics" },
+        { job: "kube-state-metrics", namespace: m, appName: "kube-state-metrics", portName: "http-metrics", honorLabels: true },
         { job: "kube-state-metrics-self", namespace: m, appName: "kube-state-metrics", portName: "telemetry" },
         { job: "grafana", namespace: m, appName: "grafana", portName: "http" },
         ...(cfg.logs.backend === "loki" ? [{ job: "loki", namespace: m, appName: "loki", portName: "http-metrics" }] : []),
@@ -96,7 +97,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: cfg.namespaces.agents,
-                    labels: { ...nsLabels, ...podSecurityLabels("privileged"), "pod-security.kubernetes.io/enforce": "privileged" },
+                    labels: { ...nsLabels, ...podSecurityLabels("privileged") },
                 },
             },
             { parent: this },
@@ -109,8 +110,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         const childOpts = { parent: this, dependsOn: [monitoring] };
         const ns = cfg.namespaces.monitoring;
         const grafanaUrl = cfg.ingress ? `https://${cfg.ingress.grafanaHost}` : `http://grafana.${ns}.svc:3000`;
-        const prometheusPods = { name: "prometheus", instance: "prometheus" } as const;
-        const prometheusPodLabels = { "app.kubernetes.io/name": prometheusPods.name, "app.kubernetes.io/instance": prometheusPods.instance };
+        const prometheusName = "prometheus";
+        const prometheusPods = prometheusPodLabels(prometheusName);
         const grafanaPodLabels = { "app.kubernetes.io/name": "grafana" };
 
         this.alertmanager = new Alertmanager(
@@ -124,14 +125,14 @@ export class ObservabilityStack extends pulumi.ComponentResource {
                 ...(cfg.alertmanager.image ? { image: cfg.alertmanager.image } : {}),
                 receivers: cfg.receivers,
                 grafanaUrl,
-                clients: [{ podLabels: prometheusPodLabels }, { podLabels: grafanaPodLabels }],
+                clients: [{ podLabels: prometheusPods }, { podLabels: grafanaPodLabels }],
                 reloaderResources: RELOADER_RESOURCES,
             },
             childOpts,
         );
 
         this.prometheus = new Prometheus(
-            prometheusPods.instance,
+            prometheusName,
             {
                 namespace: ns,
                 replicas: cfg.prometheus.replicas,
@@ -163,6 +164,29 @@ export class ObservabilityStack extends pulumi.ComponentResource {
                 reloaderResources: RELOADER_RESOURCES,
             },
             childOpts,
+        );
+
+        new NodeExporter(
+            "node-exporter",
+            {
+                namespace: agents.metadata.name,
+                resources: cfg.nodeExporter.resources,
+                ...(cfg.nodeExporter.image ? { image: cfg.nodeExporter.image } : {}),
+                prometheusNamespace: ns,
+                prometheusPodLabels: prometheusPods,
+            },
+            { parent: this },
+        );
+        new KubeStateMetrics(
+            "kube-state-metrics",
+            {
+                namespace: monitoring.metadata.name,
+                resources: cfg.kubeStateMetrics.resources,
+                ...(cfg.kubeStateMetrics.image ? { image: cfg.kubeStateMetrics.image } : {}),
+                prometheusNamespace: ns,
+                prometheusPodLabels: prometheusPods,
+            },
+            { parent: this },
         );
 
         this.monitoringNamespace = monitoring.metadata.name;

@@ -98,12 +98,8 @@ export function validateExporterArgs(prefix: string, args: ExporterArgs): void {
     }
 }
 
-/**
- * Host access of node-exporter, each with its reason. `hostPath` is not a field of the kit's
- * SecurityExceptions (which covers pod-level switches only); it is added here so the same
- * `exceptionAnnotations` pass records it next to the others.
- */
-const HOST_ACCESS: SecurityExceptions & { readonly hostPath: string } = {
+/** Host access of node-exporter, each with its reason (recorded as pod annotations). */
+const HOST_ACCESS: SecurityExceptions = {
     hostNetwork:
         "node-exporter reports the node's own network interfaces (node_network_*), which only the host network namespace shows; it serves :9100 on every node",
     hostPath:

@@ -65,7 +65,11 @@ export function workloadNetworkPolicy(name: string, args: WorkloadPolicyArgs, op
     );
 }
 
-/** Denies all ingress to every pod of a namespace; workload policies then admit named flows. */
+/**
+ * Denies all ingress to every pod of a namespace; workload policies then admit named flows.
+ * Kubernetes names it `default-deny-ingress` in every namespace (one per namespace); `name` is
+ * the Pulumi resource name, which must be unique across namespaces.
+ */
 export function defaultDenyIngress(name: string, namespace: pulumi.Input<string>, labels: Record<string, string>, opts: pulumi.CustomResourceOptions): k8s.networking.v1.NetworkPolicy {
     return new k8s.networking.v1.NetworkPolicy(
         name,

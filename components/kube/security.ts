@@ -27,6 +27,8 @@ export interface SecurityExceptions {
     readonly addCapabilities?: { readonly names: readonly string[]; readonly reason: string };
     /** The container runs as root (UID 0). */
     readonly runAsRoot?: string;
+    /** The pod mounts directories of the node (read-only unless stated in the reason). */
+    readonly hostPath?: string;
 }
 
 export interface SecureContainerArgs extends Omit<Container, "securityContext" | "resources" | "image"> {
@@ -73,7 +75,7 @@ export function secureContainer(args: SecureContainerArgs, exceptions: SecurityE
     };
 }
 
-export interface SecurePodSpecArgs extends Omit<PodSpec, "securityContext" | "automountServiceAccountToken" | "hostNetwork" | "hostPID"> {
+export interface SecurePodSpecArgs extends Omit<PodSpec, "securityContext" | "automountServiceAccountToken" | "hostNetwork" | "hostPID" | "hostIPC"> {
     /** Set when the workload calls the Kubernetes API (its service account token is mounted). */
     readonly talksToApiServer?: boolean;
     /** UID and GID of the pod. */
@@ -86,11 +88,17 @@ export interface SecurePodSpecArgs extends Omit<PodSpec, "securityContext" | "au
 export function securePodSpec(args: SecurePodSpecArgs, exceptions: SecurityExceptions = {}): PodSpec {
     const { talksToApiServer, uid, fsGroup, ...rest } = args;
     const id = uid ?? DEFAULT_UID;
+    const volumes: unknown[] = Array.isArray(rest.volumes) ? rest.volumes : [];
+    const hostPaths = volumes.filter((v: any) => v && typeof v === "object" && v.hostPath);
+    if (hostPaths.length > 0 && !exceptions.hostPath) {
+        throw new Error(`pod spec mounts hostPath volumes (${hostPaths.map((v: any) => v.name).join(", ")}): expected a hostPath security exception with the reason`);
+    }
     return {
         enableServiceLinks: false,
+        ...(exceptions.hostNetwork ? { dnsPolicy: "ClusterFirstWithHostNet" } : {}),
         ...rest,
         automountServiceAccountToken: talksToApiServer ?? false,
-        ...(exceptions.hostNetwork ? { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" } : {}),
+        ...(exceptions.hostNetwork ? { hostNetwork: true } : {}),
         ...(exceptions.hostPID ? { hostPID: true } : {}),
         securityContext: {
             runAsNonRoot: !exceptions.runAsRoot,
@@ -102,13 +110,16 @@ export function securePodSpec(args: SecurePodSpecArgs, exceptions: SecurityExcep
     };
 }
 
+/** Prefix of the pod annotations that record each security exception and its reason. */
+export const SECURITY_EXCEPTION_ANNOTATION_PREFIX = "observability.pulumi.com/security-exception.";
+
 /** Annotations recording every exception and its reason on the pod template. */
 export function exceptionAnnotations(exceptions: SecurityExceptions): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(exceptions)) {
         if (value === undefined) continue;
         const reason = typeof value === "string" ? value : `${value.names.join(",")}: ${value.reason}`;
-        out[`observability.pulumi.com/security-exception.${key}`] = reason;
+        out[`${SECURITY_EXCEPTION_ANNOTATION_PREFIX}${key}`] = reason;
     }
     return out;
 }

@@ -22,6 +22,12 @@ export interface ComponentTarget {
     readonly portName: string;
     /** @default "/metrics" */
     readonly metricsPath?: string;
+    /**
+     * Keep the labels the target exposes over the target labels. Needed for exporters that
+     * describe other objects (kube-state-metrics' `namespace`, `pod` and `container` name the
+     * object measured, not the exporter pod). @default false
+     */
+    readonly honorLabels?: boolean;
 }
 
 export interface RemoteWriteTarget {
@@ -84,6 +90,7 @@ function componentJob(t: ComponentTarget): Record<string, unknown> {
     return {
         job_name: t.job,
         metrics_path: t.metricsPath ?? "/metrics",
+        ...(t.honorLabels ? { honor_labels: true } : {}),
         kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [t.namespace] } }],
         relabel_configs: [
             { source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], regex: escapeRegex(t.appName), action: "keep" },

@@ -16,6 +16,15 @@ import { configReloader } from "../kube/reloader";
 import { renderPrometheusConfig, PrometheusConfigArgs, RULES_DIR } from "./config";
 
 export const PROMETHEUS_PORT = 9090;
+export const PROMETHEUS_APP = "prometheus";
+
+/**
+ * Selector labels of the pods of the Prometheus component named `instance`: other components
+ * admit them in their NetworkPolicies before the Prometheus component itself exists.
+ */
+export function prometheusPodLabels(instance: string): Record<string, string> {
+    return selectorLabels({ name: PROMETHEUS_APP, instance });
+}
 
 export interface PrometheusArgs {
     /** Namespace to run in (the monitoring namespace). */
@@ -67,9 +76,9 @@ export class Prometheus extends pulumi.ComponentResource {
             if (!/^[A-Za-z0-9_.-]+\.yml$/.test(file)) throw new Error(`prometheus rule file "${file}": expected a file name ending in .yml`);
         }
         const image = imageFor("prometheus", args.image);
-        const ids = { name: "prometheus", instance: name, component: "metrics", version: versionOf(image) };
+        const ids = { name: PROMETHEUS_APP, instance: name, component: "metrics", version: versionOf(image) };
         const labels = standardLabels(ids);
-        const podLabels = selectorLabels(ids);
+        const podLabels = prometheusPodLabels(name);
         const ns = args.namespace;
         const childOpts = { parent: this };
 

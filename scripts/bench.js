@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// npm run bench [-- <suite>]: benchmarks that report medians and ratios, never asserted in tests
+// (timings on a shared 2-core machine are noisy). Suites:
+//   render   median wall time of a prod render over N runs, and of the program evaluation alone
+"use strict";
+const { spawnSync } = require("child_process");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+const root = path.resolve(__dirname, "..");
+
+function median(xs) {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(s.length / 2);
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function benchRender({ stack = "prod", runs = 5 } = {}) {
+    const walls = [];
+    const evals = [];
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-render-"));
+    try {
+        for (let i = 0; i < runs; i++) {
+            const started = process.hrtime.bigint();
+            const r = spawnSync(process.execPath, [path.join(root, "scripts/render.js"), "--stack", stack, "--out", path.join(tmp, String(i))], {
+                cwd: root,
+                encoding: "utf8",
+            });
+            const wall = Number(process.hrtime.bigint() - started) / 1e6;
+            if (r.status !== 0) throw new Error(`render failed:\n${r.stderr}`);
+            const m = /program evaluated in (\d+) ms/.exec(r.stdout);
+            if (!m) throw new Error(`render output has no evaluation time:\n${r.stdout}`);
+            walls.push(wall);
+            evals.push(Number(m[1]));
+            console.log(`  run ${i + 1}/${runs}: wall ${Math.round(wall)} ms, program evaluation ${m[1]} ms`);
+        }
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    const wall = median(walls);
+    const evaluation = median(evals);
+    console.log(`render ${stack}: median wall ${Math.round(wall)} ms, median program evaluation ${Math.round(evaluation)} ms over ${runs} runs` +
+        ` (target: wall under 10000 ms: ${wall < 10000 ? "met" : "NOT met"})`);
+    return { wall, evaluation };
+}
+
+const suites = { render: () => benchRender({ stack: "prod", runs: 5 }) };
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((s) => !suites[s]);
+if (unknown.length) {
+    console.error(`unknown bench suite(s) ${unknown.join(", ")}: expected one of ${Object.keys(suites).join(", ")}`);
+    process.exit(2);
+}
+for (const s of wanted.length ? wanted : Object.keys(suites)) {
+    console.log(`== ${s}`);
+    suites[s]();
+}
