@@ -1,0 +1,89 @@
+/**
+ * Typed PromQL builders over the metric catalog. Matchers and `by` clauses take a metric's
+ * logical label names (a typo fails to compile) and emit the preset's physical ones.
+ *
+ *   const m = catalog("prometheus");
+ *   errorRatio(m.http.requests, { service: re("$service") }, "5m")
+ */
+import type { MetricDef } from "./catalog";
+
+/** A label matcher value: a plain string is an equality match. */
+export type MatchValue = string | { readonly op: "=" | "!=" | "=~" | "!~"; readonly value: string };
+export type Matchers<L extends string> = Partial<Record<L, MatchValue>>;
+
+export const eq = (value: string): MatchValue => ({ op: "=", value });
+export const ne = (value: string): MatchValue => ({ op: "!=", value });
+export const re = (value: string): MatchValue => ({ op: "=~", value });
+export const nre = (value: string): MatchValue => ({ op: "!~", value });
+
+type LabelOf<M> = M extends MetricDef<infer L> ? L : never;
+
+function quote(v: string): string {
+    return JSON.stringify(v);
+}
+
+/** `{a="x",b=~"y"}` with physical label names; empty string when there is no matcher. */
+export function matchers<L extends string>(m: MetricDef<L>, ms: Matchers<L> = {}, extra: readonly string[] = []): string {
+    const parts: string[] = [];
+    for (const [label, v] of Object.entries(ms) as [L, MatchValue | undefined][]) {
+        if (v === undefined) continue;
+        const physical = m.labels[label];
+        if (physical === undefined) throw new Error(`metric ${m.name} has no label "${label}"`);
+        const { op, value } = typeof v === "string" ? { op: "=", value: v } : v;
+        parts.push(`${physical}${op}${quote(value)}`);
+    }
+    parts.push(...extra);
+    return parts.length ? `{${parts.join(",")}}` : "";
+}
+
+/** The series name of a metric for a suffix (`_bucket`, `_sum`, `_count` of histograms). */
+export function series(m: MetricDef, suffix: "" | "_bucket" | "_sum" | "_count" = ""): string {
+    if (m.type !== "histogram" && suffix !== "") throw new Error(`${m.name} is a ${m.type}: it has no ${suffix} series`);
+    return `${m.name}${suffix}`;
+}
+
+/** Physical label names for a `by (...)` clause. */
+export function by<L extends string>(m: MetricDef<L>, labels: readonly L[]): string[] {
+    return labels.map((l) => {
+        const p = m.labels[l];
+        if (p === undefined) throw new Error(`metric ${m.name} has no label "${l}"`);
+        return p;
+    });
+}
+
+/** Physical name of one logical label, e.g. for legends: `{{${label(m, "route")}}}`. */
+export function label<L extends string>(m: MetricDef<L>, l: L): string {
+    return by(m, [l])[0]!;
+}
+
+/** `rate(<metric>{...}[window])` for a counter (or a histogram's `_count`). */
+export function rate<M extends MetricDef>(m: M, ms: Matchers<LabelOf<M>> = {}, window = "5m", fn: "rate" | "increase" = "rate"): string {
+    const name = m.type === "histogram" ? series(m, "_count") : m.name;
+    return `${fn}(${name}${matchers(m as MetricDef<LabelOf<M>>, ms)}[${window}])`;
+}
+
+/** `sum by (...) (expr)`; an empty `labels` gives `sum(expr)`. */
+export function sumBy(labels: readonly string[], expr: string): string {
+    return labels.length ? `sum by (${labels.join(", ")}) (${expr})` : `sum(${expr})`;
+}
+
+/** Share of a counter's rate whose label matches, e.g. 5xx share of requests, by `group`. */
+export function ratioOf<M extends MetricDef>(m: M, part: Matchers<LabelOf<M>>, base: Matchers<LabelOf<M>>, window: string, group: readonly LabelOf<M>[]): string {
+    const g = by(m as MetricDef<LabelOf<M>>, group);
+    return `${sumBy(g, rate(m, { ...base, ...part }, window))}\n/\n${sumBy(g, rate(m, base, window))}`;
+}
+
+/** `histogram_quantile(q, sum by (le, ...) (rate(<h>_bucket{...}[window])))`. */
+export function quantile<M extends MetricDef>(q: number, m: M, ms: Matchers<LabelOf<M>>, window: string, group: readonly LabelOf<M>[] = []): string {
+    if (m.type !== "histogram") throw new Error(`${m.name} is a ${m.type}: quantiles need a histogram`);
+    const g = ["le", ...by(m as MetricDef<LabelOf<M>>, group)];
+    return `histogram_quantile(${q}, ${sumBy(g, `rate(${series(m, "_bucket")}${matchers(m as MetricDef<LabelOf<M>>, ms)}[${window}])`)})`;
+}
+
+/** Share of a histogram's observations at or under `le` (an SLI: requests faster than a threshold). */
+export function fractionBelow<M extends MetricDef>(m: M, le: number, ms: Matchers<LabelOf<M>>, window: string, group: readonly LabelOf<M>[]): string {
+    if (m.type !== "histogram") throw new Error(`${m.name} is a ${m.type}: a threshold share needs a histogram`);
+    const g = by(m as MetricDef<LabelOf<M>>, group);
+    const sel = (suffix: "_bucket" | "_count", extra: string[]) => `rate(${series(m, suffix)}${matchers(m as MetricDef<LabelOf<M>>, ms, extra)}[${window}])`;
+    return `${sumBy(g, sel("_bucket", [`le=${quote(String(le))}`]))}\n/\n${sumBy(g, sel("_count", []))}`;
+}
