@@ -15,6 +15,8 @@
  * | info         | severity="info"                  | null (visible in the UI only)  |                       |
  * | (default)    | anything else                    | the critical receivers         | so nothing is lost    |
  *
+ * A route that no receiver serves falls back to the default receiver, never to `null`.
+ *
  * Alerts with a `team` label go first through that team's sub-route, which uses the team's own
  * receivers for each route and falls back to the shared ones.
  */
@@ -160,12 +162,16 @@ function fanOut(matchers: string[], names: string[], c: Cadence, extra: Route = 
     }));
 }
 
-function severityRoutes(all: readonly ReceiverSpec[], team?: string): Route[] {
+/**
+ * A route whose role no receiver serves goes to the fallback receiver rather than nowhere: a
+ * warning in a stack with only a Slack receiver for critical and high must still reach a human.
+ */
+function severityRoutes(all: readonly ReceiverSpec[], fallback: string, team?: string): Route[] {
     const routes: Route[] = [];
     for (const role of ["critical", "high", "warning", "low"] as const) {
         const names = receiversFor(all, role, team);
         const extra: Route = role === "low" ? { mute_time_intervals: [QUIET_HOURS], group_by: ["cluster"] } : {};
-        routes.push(...fanOut([`severity="${role}"`], names.length ? names : [NULL_RECEIVER], CADENCE[role], extra));
+        routes.push(...fanOut([`severity="${role}"`], names.length ? names : [fallback], CADENCE[role], extra));
     }
     routes.push({ receiver: NULL_RECEIVER, matchers: ['severity="info"'] });
     return routes;
@@ -187,8 +193,8 @@ export function alertmanagerConfig(a: AlertmanagerConfigArgs): Record<string, un
     const routes: Route[] = [
         { receiver: heartbeat[0] ?? NULL_RECEIVER, matchers: ['alertname="Watchdog"'], ...cadence(CADENCE.heartbeat) },
         ...stakeholders.map((receiver) => ({ receiver, matchers: ['audience="stakeholders"'], continue: true, ...cadence(CADENCE.high) })),
-        ...teams.map((team) => ({ receiver: receiversFor(a.receivers, "critical", team)[0] ?? fallback, matchers: [`team="${team}"`], routes: severityRoutes(a.receivers, team) })),
-        ...severityRoutes(a.receivers),
+        ...teams.map((team) => ({ receiver: receiversFor(a.receivers, "critical", team)[0] ?? fallback, matchers: [`team="${team}"`], routes: severityRoutes(a.receivers, fallback, team) })),
+        ...severityRoutes(a.receivers, fallback),
     ];
 
     return {

@@ -45,6 +45,9 @@ export async function render(opts: RenderOptions): Promise<RenderResult> {
             `\`pulumi config set --secret ${k.split(":")[1]} <value> --stack ${opts.stack}\``,
     );
 
+    // A failed render must not leave the previous output behind for someone to apply.
+    clearOutputDir(opts.outDir);
+
     const run = installMocks(cfg.project, cfg.stack);
     pulumi.runtime.setAllConfig(cfg.config, cfg.secretKeys);
 
@@ -95,6 +98,19 @@ export async function render(opts: RenderOptions): Promise<RenderResult> {
         throw new RenderError(`secret material reached the render output (output removed):\n${leaks.map((l) => `  - ${l}`).join("\n")}`);
     }
     return { summary, outDir: opts.outDir, warnings, evaluationMs };
+}
+
+/**
+ * Empties the output directory, refusing a non-empty one that is not a previous render (so
+ * `--out .` cannot delete a work tree).
+ */
+export function clearOutputDir(dir: string): void {
+    if (!fs.existsSync(dir)) return;
+    const entries = fs.readdirSync(dir);
+    if (entries.length > 0 && !entries.includes("summary.json") && !entries.includes("manifests.yaml")) {
+        throw new RenderError(`refusing to overwrite ${dir}: it is not empty and holds no previous render (no summary.json or manifests.yaml)`);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
 }
 
 function outputValue(o: pulumi.Output<unknown>): Promise<unknown> {
