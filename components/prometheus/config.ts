@@ -154,9 +154,17 @@ function kubeletJob(job: string, metricsPath: string, noisy: readonly string[]):
     };
 }
 
+/**
+ * Applications emit `service` themselves (TELEMETRY-CONTRACT); the target label set by
+ * relabeling wins and Prometheus keeps the scraped copy as `exported_service`, a duplicate of
+ * the same value on every series. Drop it.
+ */
+const DROP_EXPORTED_SERVICE = { regex: "exported_service", action: "labeldrop" };
+
 function annotatedPodsJob(): Record<string, unknown> {
     return {
         job_name: "kubernetes-pods",
+        metric_relabel_configs: [DROP_EXPORTED_SERVICE],
         kubernetes_sd_configs: [{ role: "pod" }],
         relabel_configs: [
             { source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"], regex: "true", action: "keep" },
@@ -177,6 +185,7 @@ function annotatedPodsJob(): Record<string, unknown> {
 function annotatedServicesJob(): Record<string, unknown> {
     return {
         job_name: "kubernetes-services",
+        metric_relabel_configs: [DROP_EXPORTED_SERVICE],
         kubernetes_sd_configs: [{ role: "endpointslice" }],
         relabel_configs: [
             { source_labels: ["__meta_kubernetes_service_annotation_prometheus_io_scrape"], regex: "true", action: "keep" },
@@ -202,6 +211,14 @@ function annotatedServicesJob(): Record<string, unknown> {
             },
         ],
     };
+}
+
+/** Seconds of a Prometheus duration such as `1m30s` (units y, w, d, h, m, s, ms). */
+function durationSeconds(d: string): number {
+    const unit: Record<string, number> = { y: 31536000, w: 604800, d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 };
+    let total = 0;
+    for (const m of d.matchAll(/(\d+)(ms|[ywdhms])/g)) total += Number(m[1]) * unit[m[2]!]!;
+    return total;
 }
 
 function escapeRegex(s: string): string {
@@ -233,7 +250,8 @@ export function prometheusConfig(a: PrometheusConfigArgs): Record<string, unknow
         global: {
             scrape_interval: a.scrapeInterval,
             evaluation_interval: a.evaluationInterval,
-            scrape_timeout: "10s",
+            // Prometheus rejects a scrape timeout longer than the scrape interval.
+            scrape_timeout: durationSeconds(a.scrapeInterval) < 10 ? a.scrapeInterval : "10s",
             external_labels: externalLabels,
         },
         rule_files: [`${RULES_DIR}/*.yml`],

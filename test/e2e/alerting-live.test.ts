@@ -1,0 +1,475 @@
+/**
+ * Live alerting: the generated prometheus.yml, rule files and alertmanager.yml run in real
+ * Prometheus and Alertmanager binaries on 127.0.0.1, scraping a synthetic application and a
+ * real node_exporter, and delivering to a local webhook sink.
+ *
+ * What is changed from the generated artifacts, and only this:
+ * - prometheus.yml: jobs using kubernetes_sd_configs get static_configs targets on 127.0.0.1
+ *   that carry the `__meta_kubernetes_*` labels discovery would set; their relabel_configs are
+ *   untouched, so the generated relabeling runs for real. Jobs whose targets cannot exist here
+ *   are dropped: kubelet and cadvisor (no kubelet), kubernetes-services (no Services/
+ *   EndpointSlices), and the components not running in this test (grafana, kube-state-metrics,
+ *   loki, jaeger, the OTel collectors). rule_files point at the temp dir; alerting targets are
+ *   the 3 local Alertmanagers. Intervals are short through the generator's own args.
+ * - rules: the generated self-monitoring files plus a test-only HighErrorRate group (the real
+ *   API rules come later).
+ * - alertmanager.yml: only receiver URLs are swapped for the local sink, through the credential
+ *   files the config reads (credentialFile()) plus a `url:` on the PagerDuty config (its events
+ *   API URL is not a credential); the route cadence (group_wait/group_interval) is shortened so
+ *   notifications arrive in seconds. The email receiver is left out (it needs SMTP).
+ * - Alertmanager CLI: --cluster.peer-timeout=2s (default 15s) so the HA replicas' staggered
+ *   sends (position × peer timeout) fit the test's waits.
+ */
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { prometheusConfig } from "../../components/prometheus/config";
+import { componentTargets } from "../../components/stack";
+import { alertmanagerConfig, credentialFile, notificationTemplates, ReceiverSpec } from "../../alerts/routing";
+import { renderRuleFiles, selfMonitoringGroups, RuleGroup } from "../../alerts";
+import { resolveConfig } from "../../config/resolve";
+import type { StackConfig } from "../../config/types";
+import {
+    freePorts,
+    httpGet,
+    makeTempDir,
+    ManagedProcess,
+    ProcessRegistry,
+    REPO_ROOT,
+    sleep,
+    toolBinary,
+    waitFor,
+} from "../support/processes";
+import { SyntheticExporter, startSyntheticExporter } from "../support/synthetic-exporter";
+
+jest.setTimeout(240_000);
+
+// ---------------------------------------------------------------------------------------------
+// Prod-like stack config: the committed Pulumi.prod.yaml (minus the email receiver).
+
+function prodConfig(): StackConfig {
+    const doc = yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const values: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(doc.config)) values[k.replace(/^observability:/, "")] = v;
+    values.receivers = (values.receivers as { kind: string }[]).filter((r) => r.kind !== "email");
+    return resolveConfig({ project: "observability", stack: "prod", values }, (key) => pulumi.secret(`unused-${key}`));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook sink: records every POST with its path.
+
+interface SinkRecord {
+    readonly path: string;
+    readonly body: string;
+    readonly at: number;
+}
+
+async function startSink(): Promise<{ server: http.Server; port: number; records: SinkRecord[] }> {
+    const records: SinkRecord[] = [];
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            if (req.method === "POST") records.push({ path: req.url ?? "", body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
+            // Slack checks a text/plain body equals "ok"; the others need only a 2xx.
+            res.writeHead(200, { "Content-Type": "text/plain" }).end("ok");
+        });
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve());
+    });
+    return { server, port: (server.address() as { port: number }).port, records };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notification parsing per receiver kind.
+
+interface Delivery {
+    readonly status: "firing" | "resolved";
+    readonly alertname: string;
+    readonly service: string;
+}
+
+function parseDelivery(r: SinkRecord): Delivery | undefined {
+    let body: any;
+    try {
+        body = JSON.parse(r.body);
+    } catch {
+        return undefined;
+    }
+    if (r.path === "/pagerduty") {
+        // PagerDuty Events v2: the title template "[FIRING:1] Alert · service (cluster)" is the summary.
+        const summary: string = body.payload?.summary ?? "";
+        const m = /\] (\S+)(?: · (\S+))?/.exec(summary);
+        return { status: body.event_action === "resolve" ? "resolved" : "firing", alertname: m?.[1] ?? "", service: m?.[2] ?? "" };
+    }
+    if (r.path === "/slack") {
+        const title: string = body.attachments?.[0]?.title ?? "";
+        const m = /^\[(\w+)[^\]]*\] (\S+)(?: · (\S+))?/.exec(title);
+        return { status: m?.[1] === "RESOLVED" ? "resolved" : "firing", alertname: m?.[2] ?? "", service: m?.[3] ?? "" };
+    }
+    if (r.path === "/heartbeat" || r.path === "/teams") {
+        return { status: body.status, alertname: body.commonLabels?.alertname ?? "", service: body.commonLabels?.service ?? "" };
+    }
+    return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("alerting pipeline live (Prometheus + 3 clustered Alertmanagers on loopback)", () => {
+    const cfg = prodConfig();
+    const tmp = makeTempDir("obs-e2e-alerting");
+    const registry = new ProcessRegistry(tmp);
+    let records: SinkRecord[] = [];
+    let app: SyntheticExporter;
+    let promUrl = "";
+    const alertmanagers: ManagedProcess[] = [];
+    const amWebPorts: number[] = [];
+    const appsByService: Record<string, SyntheticExporter> = {};
+
+    const monitoringNs = cfg.namespaces.monitoring;
+    const agentsNs = cfg.namespaces.agents;
+
+    const deliveries = (p: string, match: Partial<Delivery>) =>
+        records
+            .filter((r) => r.path === p)
+            .map((r) => ({ r, d: parseDelivery(r) }))
+            .filter(({ d }) => d !== undefined && Object.entries(match).every(([k, v]) => (d as any)[k] === v));
+
+    const context = () => `sink received: ${JSON.stringify(records.map((r) => ({ path: r.path, d: parseDelivery(r) })))}\n${registry.logs(15)}`;
+
+    async function query(q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+        const r = await httpGet(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
+        if (r.status !== 200) throw new Error(`query ${q}: HTTP ${r.status} ${r.body}`);
+        return JSON.parse(r.body).data.result;
+    }
+
+    beforeAll(async () => {
+        // Fails the test (not skips) with the install hint when a binary is missing.
+        const bin = {
+            prometheus: toolBinary("prometheus"),
+            alertmanager: toolBinary("alertmanager"),
+            nodeExporter: toolBinary("node_exporter"),
+        };
+        const [promPort, nodePort, ...amPorts] = await freePorts(2 + 6);
+        const amWeb = amPorts.slice(0, 3);
+        const amCluster = amPorts.slice(3, 6);
+        amWebPorts.push(...amWeb);
+
+        // Sink and synthetic application (two services, one target each, like two Deployments).
+        const sink = await startSink();
+        records = sink.records;
+        registry.onStop(
+            () =>
+                new Promise<void>((resolve) => {
+                    sink.server.closeAllConnections();
+                    sink.server.close(() => resolve());
+                }),
+        );
+        app = await startSyntheticExporter({ services: [{ name: "checkout" }] });
+        registry.onStop(() => app.stop());
+        const payments = await startSyntheticExporter({ services: [{ name: "payments" }] });
+        registry.onStop(() => payments.stop());
+        // One exporter per service: keep `checkout` on `app`, `payments` on its own target.
+        appsByService.checkout = app;
+        appsByService.payments = payments;
+
+        // --- Alertmanager: generated config, receiver URLs swapped for the sink.
+        const secretsDir = path.join(tmp, "secrets");
+        const templatesDir = path.join(tmp, "templates");
+        fs.mkdirSync(secretsDir);
+        fs.mkdirSync(templatesDir);
+        const sinkUrl = `http://127.0.0.1:${sink.port}`;
+        const sinkPath: Record<string, string> = { pagerduty: "/pagerduty", slack: "/slack", msteams: "/teams", webhook: "/heartbeat" };
+        const receivers = cfg.receivers.map(({ credential: _c, ...r }) => r as ReceiverSpec);
+        for (const r of receivers) {
+            const value = r.kind === "pagerduty" ? "test-routing-key" : `${sinkUrl}${sinkPath[r.kind]}`;
+            fs.writeFileSync(path.join(secretsDir, credentialFile(r)), value);
+        }
+        const grafanaUrl = `https://${cfg.ingress?.grafanaHost ?? "grafana.example.com"}`;
+        fs.writeFileSync(path.join(templatesDir, "obs.tmpl"), notificationTemplates(grafanaUrl));
+        const am = alertmanagerConfig({ receivers, secretsDir, templatesDir, grafanaUrl });
+        for (const rc of am.receivers as Record<string, any>[]) {
+            for (const pd of rc.pagerduty_configs ?? []) pd.url = `${sinkUrl}/pagerduty`;
+        }
+        // Shorter cadence only (the matchers, receivers and repeat intervals stay as generated).
+        const shorten = (route: Record<string, any>) => {
+            if ("group_wait" in route) route.group_wait = "1s";
+            if ("group_interval" in route) route.group_interval = "2s";
+            for (const child of route.routes ?? []) shorten(child);
+        };
+        shorten(am.route as Record<string, any>);
+        const amFile = path.join(tmp, "alertmanager.yml");
+        fs.writeFileSync(amFile, yaml.dump(am, { lineWidth: -1, noRefs: true }));
+
+        for (let i = 0; i < 3; i++) {
+            const peers = amCluster.filter((_, j) => j !== i).map((p) => `--cluster.peer=127.0.0.1:${p}`);
+            const dataDir = path.join(tmp, `am-${i}`);
+            fs.mkdirSync(dataDir);
+            alertmanagers.push(
+                await registry.start({
+                    name: `alertmanager-${i}`,
+                    binary: bin.alertmanager,
+                    args: [
+                        `--config.file=${amFile}`,
+                        `--storage.path=${dataDir}`,
+                        `--web.listen-address=127.0.0.1:${amWeb[i]}`,
+                        `--cluster.listen-address=127.0.0.1:${amCluster[i]}`,
+                        `--cluster.advertise-address=127.0.0.1:${amCluster[i]}`,
+                        ...peers,
+                        "--cluster.peer-timeout=2s",
+                        "--cluster.gossip-interval=100ms",
+                        "--cluster.pushpull-interval=2s",
+                        "--log.level=debug",
+                    ],
+                }),
+            );
+        }
+        for (let i = 0; i < 3; i++) await alertmanagers[i]!.waitReady(`http://127.0.0.1:${amWeb[i]}/-/ready`);
+        // The cluster is formed when every replica sees 3 members.
+        for (let i = 0; i < 3; i++) {
+            await waitFor(
+                `alertmanager-${i} to see 3 cluster peers`,
+                async () => {
+                    const r = await httpGet(`http://127.0.0.1:${amWeb[i]}/api/v2/status`);
+                    const s = JSON.parse(r.body);
+                    return s.cluster?.peers?.length === 3 && s.cluster?.status === "ready" ? true : undefined;
+                },
+                80,
+                250,
+                context,
+            );
+        }
+
+        // --- node_exporter, a few collectors only (fast, and all work unprivileged).
+        await registry.start({
+            name: "node-exporter",
+            binary: bin.nodeExporter,
+            args: [`--web.listen-address=127.0.0.1:${nodePort}`, "--collector.disable-defaults", "--collector.cpu", "--collector.meminfo", "--collector.loadavg"],
+            readyUrl: `http://127.0.0.1:${nodePort}/metrics`,
+        });
+
+        // --- Prometheus: the generated config for this stack, with discovery made static.
+        const prom = prometheusConfig({
+            clusterName: cfg.clusterName,
+            environment: cfg.environment,
+            scrapeInterval: "1s",
+            evaluationInterval: "1s",
+            alertmanagers: amWeb.map((p) => `127.0.0.1:${p}`),
+            components: componentTargets(cfg),
+            staticJobs: cfg.prometheus.staticTargets,
+        }) as Record<string, any>;
+
+        const pod = (o: { ns: string; pod: string; container: string; app: string; extra?: Record<string, string> }) => ({
+            __meta_kubernetes_namespace: o.ns,
+            __meta_kubernetes_pod_name: o.pod,
+            __meta_kubernetes_pod_container_name: o.container,
+            __meta_kubernetes_pod_node_name: "node-a",
+            __meta_kubernetes_pod_phase: "Running",
+            __meta_kubernetes_pod_label_app_kubernetes_io_name: o.app,
+            ...o.extra,
+        });
+        // What pod discovery would produce per job, as `address → meta labels`.
+        const discovered: Record<string, { targets: string[]; labels: Record<string, string> }[]> = {
+            "kubernetes-pods": (
+                [
+                    ["checkout", app],
+                    ["payments", payments],
+                ] as const
+            ).map(([svc, e]) => ({
+                // Discovery gives the pod IP with the container port; the annotation port replaces it.
+                targets: [`127.0.0.1:9`],
+                labels: pod({
+                    ns: "shop",
+                    pod: `${svc}-7d9f8-abcde`,
+                    container: svc,
+                    app: svc,
+                    extra: {
+                        __meta_kubernetes_pod_annotation_prometheus_io_scrape: "true",
+                        __meta_kubernetes_pod_annotation_prometheus_io_port: String(e.port),
+                    },
+                }),
+            })),
+            "node-exporter": [
+                {
+                    targets: [`127.0.0.1:${nodePort}`],
+                    labels: pod({ ns: agentsNs, pod: "node-exporter-x2k4q", container: "node-exporter", app: "node-exporter", extra: { __meta_kubernetes_pod_container_port_name: "metrics" } }),
+                },
+            ],
+            prometheus: [
+                {
+                    targets: [`127.0.0.1:${promPort}`],
+                    labels: pod({ ns: monitoringNs, pod: "prometheus-0", container: "prometheus", app: "prometheus", extra: { __meta_kubernetes_pod_container_port_name: "web" } }),
+                },
+            ],
+            alertmanager: amWeb.map((p, i) => ({
+                targets: [`127.0.0.1:${p}`],
+                labels: pod({ ns: monitoringNs, pod: `alertmanager-${i}`, container: "alertmanager", app: "alertmanager", extra: { __meta_kubernetes_pod_container_port_name: "web" } }),
+            })),
+        };
+        const jobs = prom.scrape_configs as Record<string, any>[];
+        prom.scrape_configs = jobs
+            .filter((j) => !j.kubernetes_sd_configs || j.job_name in discovered)
+            .map((j) => {
+                if (!j.kubernetes_sd_configs) return j;
+                const { kubernetes_sd_configs: _sd, ...rest } = j;
+                return { ...rest, static_configs: discovered[j.job_name] };
+            });
+        const rulesDir = path.join(tmp, "rules");
+        fs.mkdirSync(rulesDir);
+        prom.rule_files = [path.join(rulesDir, "*.yml")];
+        const testGroups: RuleGroup[] = [
+            {
+                name: "e2e.test-only",
+                rules: [
+                    {
+                        alert: "HighErrorRate",
+                        expr:
+                            'sum by (namespace, service) (rate(http_requests_total{status=~"5.."}[10s])) / ' +
+                            "sum by (namespace, service) (rate(http_requests_total[10s])) > 0.15",
+                        labels: { severity: "critical", team: "platform" },
+                        annotations: { summary: "{{ $labels.service }}: {{ $value | humanizePercentage }} of requests fail.", description: "Test-only rule." },
+                    },
+                ],
+            },
+        ];
+        const ruleFiles = { ...renderRuleFiles(selfMonitoringGroups(), { runbookBaseUrl: cfg.runbookBaseUrl }), ...renderRuleFiles(testGroups, { runbookBaseUrl: cfg.runbookBaseUrl }) };
+        for (const [name, text] of Object.entries(ruleFiles)) fs.writeFileSync(path.join(rulesDir, name), text);
+        const promFile = path.join(tmp, "prometheus.yml");
+        fs.writeFileSync(promFile, yaml.dump(prom, { lineWidth: -1, noRefs: true }));
+
+        promUrl = `http://127.0.0.1:${promPort}`;
+        await registry.start({
+            name: "prometheus",
+            binary: bin.prometheus,
+            args: [
+                `--config.file=${promFile}`,
+                `--storage.tsdb.path=${path.join(tmp, "prom-data")}`,
+                `--web.listen-address=127.0.0.1:${promPort}`,
+                "--rules.alert.resend-delay=1s",
+                "--log.level=debug",
+            ],
+            readyUrl: `${promUrl}/-/ready`,
+        });
+    });
+
+    afterAll(async () => {
+        await registry.stopAll();
+        if (process.env.KEEP_E2E_TMP !== "1") fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    test("the generated relabeling sets the contract's target labels on real scrapes", async () => {
+        const up = await waitFor(
+            "every static target to be scraped up",
+            async () => {
+                const r = await query("up == 1");
+                const jobs = r.map((s) => s.metric.job);
+                const count = (j: string) => jobs.filter((x) => x === j).length;
+                return count("kubernetes-pods") === 2 && count("node-exporter") === 1 && count("prometheus") === 1 && count("alertmanager") === 3 ? r : undefined;
+            },
+            60,
+            500,
+            context,
+        );
+        const checkout = up.find((s) => s.metric.job === "kubernetes-pods" && s.metric.service === "checkout");
+        expect(checkout?.metric).toEqual({
+            __name__: "up",
+            job: "kubernetes-pods",
+            instance: `127.0.0.1:${appsByService.checkout!.port}`,
+            service: "checkout",
+            namespace: "shop",
+            pod: "checkout-7d9f8-abcde",
+            container: "checkout",
+            node: "node-a",
+        });
+        const node = up.find((s) => s.metric.job === "node-exporter");
+        expect(node?.metric).toMatchObject({ service: "node-exporter", namespace: agentsNs, pod: "node-exporter-x2k4q", container: "node-exporter", node: "node-a" });
+        // node_exporter really scraped through the job.
+        const cpu = await waitFor("node_cpu_seconds_total", async () => {
+            const r = await query('count(node_cpu_seconds_total{job="node-exporter",service="node-exporter"})');
+            return r.length ? r : undefined;
+        });
+        expect(Number(cpu[0]!.value[1])).toBeGreaterThan(0);
+        // Application series carry the target labels too; the scraped copy of `service` (which
+        // Prometheus would keep as `exported_service`) is dropped by the job's metric relabeling.
+        const reqs = await waitFor("http_requests_total of checkout", async () => {
+            const r = await query('http_requests_total{service="checkout",status="200"}');
+            return r.length ? r : undefined;
+        });
+        expect(reqs[0]!.metric).toMatchObject({ service: "checkout", namespace: "shop", pod: "checkout-7d9f8-abcde", container: "checkout", node: "node-a", method: expect.any(String), route: expect.any(String) });
+        expect(reqs[0]!.metric).not.toHaveProperty("exported_service");
+        // cluster and environment are external labels: visible wherever series leave Prometheus.
+        const fed = await httpGet(`${promUrl}/federate?match[]=${encodeURIComponent('up{job="kubernetes-pods",service="checkout"}')}`);
+        expect(fed.body).toMatch(new RegExp(`up\\{[^}]*cluster="${cfg.clusterName}"[^}]*\\}`));
+        expect(fed.body).toMatch(new RegExp(`up\\{[^}]*environment="${cfg.environment}"[^}]*\\}`));
+    });
+
+    test("Watchdog reaches the heartbeat receiver", async () => {
+        const hb = await waitFor("Watchdog at /heartbeat", async () => (deliveries("/heartbeat", { alertname: "Watchdog", status: "firing" }).length ? true : undefined), 60, 500, context);
+        expect(hb).toBe(true);
+        const body = JSON.parse(deliveries("/heartbeat", { alertname: "Watchdog" })[0]!.r.body);
+        expect(body.commonLabels).toMatchObject({ cluster: cfg.clusterName, environment: cfg.environment, severity: "info" });
+        // Nothing else has paged so far.
+        expect(records.filter((r) => r.path === "/pagerduty" || r.path === "/slack")).toEqual([]);
+    });
+
+    test("a critical error-rate fault pages PagerDuty and Slack exactly once, then resolves", async () => {
+        app.setErrorRatio("checkout", 0.5);
+        await waitFor(
+            "HighErrorRate(checkout) at /pagerduty and /slack",
+            async () =>
+                deliveries("/pagerduty", { alertname: "HighErrorRate", service: "checkout", status: "firing" }).length &&
+                deliveries("/slack", { alertname: "HighErrorRate", service: "checkout", status: "firing" }).length
+                    ? true
+                    : undefined,
+            90,
+            500,
+            context,
+        );
+        // Long enough for the other replicas (position × 2s peer timeout) to send a duplicate.
+        await sleep(8000);
+        expect(deliveries("/pagerduty", { alertname: "HighErrorRate", service: "checkout", status: "firing" })).toHaveLength(1);
+        expect(deliveries("/slack", { alertname: "HighErrorRate", service: "checkout", status: "firing" })).toHaveLength(1);
+        const pd = JSON.parse(deliveries("/pagerduty", { alertname: "HighErrorRate", service: "checkout" })[0]!.r.body);
+        expect(pd).toMatchObject({ routing_key: "test-routing-key", event_action: "trigger", payload: { severity: "critical" } });
+        expect(pd.payload.custom_details.runbook_url).toBe(`${cfg.runbookBaseUrl}/HighErrorRate.md`);
+        // No other receiver got it.
+        expect(records.filter((r) => r.path === "/teams")).toEqual([]);
+
+        app.setErrorRatio("checkout", 0);
+        await waitFor(
+            "resolved HighErrorRate(checkout) at /pagerduty and /slack",
+            async () =>
+                deliveries("/pagerduty", { alertname: "HighErrorRate", service: "checkout", status: "resolved" }).length &&
+                deliveries("/slack", { alertname: "HighErrorRate", service: "checkout", status: "resolved" }).length
+                    ? true
+                    : undefined,
+            120,
+            500,
+            context,
+        );
+    });
+
+    test("with one Alertmanager killed, a new alert is still delivered exactly once", async () => {
+        await alertmanagers[0]!.stop();
+        expect(alertmanagers[0]!.running).toBe(false);
+        appsByService.payments!.setErrorRatio("payments", 0.6);
+        await waitFor(
+            "HighErrorRate(payments) at /pagerduty and /slack",
+            async () =>
+                deliveries("/pagerduty", { alertname: "HighErrorRate", service: "payments", status: "firing" }).length &&
+                deliveries("/slack", { alertname: "HighErrorRate", service: "payments", status: "firing" }).length
+                    ? true
+                    : undefined,
+            120,
+            500,
+            context,
+        );
+        await sleep(8000);
+        expect(deliveries("/pagerduty", { alertname: "HighErrorRate", service: "payments", status: "firing" })).toHaveLength(1);
+        expect(deliveries("/slack", { alertname: "HighErrorRate", service: "payments", status: "firing" })).toHaveLength(1);
+    });
+});
