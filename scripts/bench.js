@@ -2,6 +2,9 @@
 // npm run bench [-- <suite>]: benchmarks that report medians and ratios, never asserted in tests
 // (timings on a shared 2-core machine are noisy). Suites:
 //   render   median wall time of a prod render over N runs, and of the program evaluation alone
+//   delivery alert delivery latency (Prometheus firing → webhook sink) with the prod timings, median
+//            of 5 runs against real Prometheus + 3 clustered Alertmanagers (scripts/bench-delivery.ts;
+//            takes ~12 min)
 "use strict";
 const { spawnSync } = require("child_process");
 const fs = require("fs");
@@ -45,7 +48,18 @@ function benchRender({ stack = "prod", runs = 5 } = {}) {
     return { wall, evaluation };
 }
 
+// Real binaries for minutes, in a ts-node child; it prints its own report. A missed target is
+// reported, not an error; a failed setup or wait exits non-zero and fails the suite.
+function benchDelivery({ runs = 5 } = {}) {
+    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(root, "scripts/bench-delivery.ts"), "--runs", String(runs)], {
+        cwd: root,
+        stdio: "inherit",
+    });
+    if (r.status !== 0) throw new Error(`delivery bench failed (exit ${r.status ?? r.signal})`);
+}
+
 const suites = { render: () => benchRender({ stack: "prod", runs: 5 }) };
+suites.delivery = () => benchDelivery({ runs: 5 });
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((s) => !suites[s]);
 if (unknown.length) {

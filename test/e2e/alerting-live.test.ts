@@ -21,106 +21,32 @@
  *   sends (position × peer timeout) fit the test's waits.
  */
 import * as fs from "fs";
-import * as http from "http";
 import * as path from "path";
-import * as yaml from "js-yaml";
-import * as pulumi from "@pulumi/pulumi";
 import { prometheusConfig } from "../../components/prometheus/config";
 import { componentTargets } from "../../components/stack";
-import { alertmanagerConfig, credentialFile, notificationTemplates, ReceiverSpec } from "../../alerts/routing";
 import { renderRuleFiles, selfMonitoringGroups, RuleGroup } from "../../alerts";
-import { resolveConfig } from "../../config/resolve";
-import type { StackConfig } from "../../config/types";
-import {
-    freePorts,
-    httpGet,
-    makeTempDir,
-    ManagedProcess,
-    ProcessRegistry,
-    REPO_ROOT,
-    sleep,
-    toolBinary,
-    waitFor,
-} from "../support/processes";
+import { freePorts, httpGet, makeTempDir, ManagedProcess, ProcessRegistry, sleep, toolBinary, waitFor } from "../support/processes";
 import { SyntheticExporter, startSyntheticExporter } from "../support/synthetic-exporter";
+import {
+    DiscoveredTargets,
+    Delivery,
+    localAlertmanagerConfig,
+    parseDelivery,
+    podMeta,
+    prodStackConfig,
+    SinkRecord,
+    startAlertmanagerCluster,
+    startWebhookSink,
+    withStaticDiscovery,
+    writeYaml,
+} from "../support/local-alerting";
 
 jest.setTimeout(240_000);
 
 // ---------------------------------------------------------------------------------------------
-// Prod-like stack config: the committed Pulumi.prod.yaml (minus the email receiver).
-
-function prodConfig(): StackConfig {
-    const doc = yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(doc.config)) values[k.replace(/^observability:/, "")] = v;
-    values.receivers = (values.receivers as { kind: string }[]).filter((r) => r.kind !== "email");
-    return resolveConfig({ project: "observability", stack: "prod", values }, (key) => pulumi.secret(`unused-${key}`));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Webhook sink: records every POST with its path.
-
-interface SinkRecord {
-    readonly path: string;
-    readonly body: string;
-    readonly at: number;
-}
-
-async function startSink(): Promise<{ server: http.Server; port: number; records: SinkRecord[] }> {
-    const records: SinkRecord[] = [];
-    const server = http.createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-            if (req.method === "POST") records.push({ path: req.url ?? "", body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
-            // Slack checks a text/plain body equals "ok"; the others need only a 2xx.
-            res.writeHead(200, { "Content-Type": "text/plain" }).end("ok");
-        });
-    });
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => resolve());
-    });
-    return { server, port: (server.address() as { port: number }).port, records };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Notification parsing per receiver kind.
-
-interface Delivery {
-    readonly status: "firing" | "resolved";
-    readonly alertname: string;
-    readonly service: string;
-}
-
-function parseDelivery(r: SinkRecord): Delivery | undefined {
-    let body: any;
-    try {
-        body = JSON.parse(r.body);
-    } catch {
-        return undefined;
-    }
-    if (r.path === "/pagerduty") {
-        // PagerDuty Events v2: the title template "[FIRING:1] Alert · service (cluster)" is the summary.
-        const summary: string = body.payload?.summary ?? "";
-        const m = /\] (\S+)(?: · (\S+))?/.exec(summary);
-        return { status: body.event_action === "resolve" ? "resolved" : "firing", alertname: m?.[1] ?? "", service: m?.[2] ?? "" };
-    }
-    if (r.path === "/slack") {
-        const title: string = body.attachments?.[0]?.title ?? "";
-        const m = /^\[(\w+)[^\]]*\] (\S+)(?: · (\S+))?/.exec(title);
-        return { status: m?.[1] === "RESOLVED" ? "resolved" : "firing", alertname: m?.[2] ?? "", service: m?.[3] ?? "" };
-    }
-    if (r.path === "/heartbeat" || r.path === "/teams") {
-        return { status: body.status, alertname: body.commonLabels?.alertname ?? "", service: body.commonLabels?.service ?? "" };
-    }
-    return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
 
 describe("alerting pipeline live (Prometheus + 3 clustered Alertmanagers on loopback)", () => {
-    const cfg = prodConfig();
+    const cfg = prodStackConfig();
     const tmp = makeTempDir("obs-e2e-alerting");
     const registry = new ProcessRegistry(tmp);
     let records: SinkRecord[] = [];
@@ -160,15 +86,9 @@ describe("alerting pipeline live (Prometheus + 3 clustered Alertmanagers on loop
         amWebPorts.push(...amWeb);
 
         // Sink and synthetic application (two services, one target each, like two Deployments).
-        const sink = await startSink();
+        const sink = await startWebhookSink();
         records = sink.records;
-        registry.onStop(
-            () =>
-                new Promise<void>((resolve) => {
-                    sink.server.closeAllConnections();
-                    sink.server.close(() => resolve());
-                }),
-        );
+        registry.onStop(() => sink.close());
         app = await startSyntheticExporter({ services: [{ name: "checkout" }] });
         registry.onStop(() => app.stop());
         const payments = await startSyntheticExporter({ services: [{ name: "payments" }] });
@@ -178,23 +98,7 @@ describe("alerting pipeline live (Prometheus + 3 clustered Alertmanagers on loop
         appsByService.payments = payments;
 
         // --- Alertmanager: generated config, receiver URLs swapped for the sink.
-        const secretsDir = path.join(tmp, "secrets");
-        const templatesDir = path.join(tmp, "templates");
-        fs.mkdirSync(secretsDir);
-        fs.mkdirSync(templatesDir);
-        const sinkUrl = `http://127.0.0.1:${sink.port}`;
-        const sinkPath: Record<string, string> = { pagerduty: "/pagerduty", slack: "/slack", msteams: "/teams", webhook: "/heartbeat" };
-        const receivers = cfg.receivers.map(({ credential: _c, ...r }) => r as ReceiverSpec);
-        for (const r of receivers) {
-            const value = r.kind === "pagerduty" ? "test-routing-key" : `${sinkUrl}${sinkPath[r.kind]}`;
-            fs.writeFileSync(path.join(secretsDir, credentialFile(r)), value);
-        }
-        const grafanaUrl = `https://${cfg.ingress?.grafanaHost ?? "grafana.example.com"}`;
-        fs.writeFileSync(path.join(templatesDir, "obs.tmpl"), notificationTemplates(grafanaUrl));
-        const am = alertmanagerConfig({ receivers, secretsDir, templatesDir, grafanaUrl });
-        for (const rc of am.receivers as Record<string, any>[]) {
-            for (const pd of rc.pagerduty_configs ?? []) pd.url = `${sinkUrl}/pagerduty`;
-        }
+        const am = localAlertmanagerConfig(cfg, tmp, sink.url);
         // Shorter cadence only (the matchers, receivers and repeat intervals stay as generated).
         const shorten = (route: Record<string, any>) => {
             if ("group_wait" in route) route.group_wait = "1s";
@@ -203,46 +107,18 @@ describe("alerting pipeline live (Prometheus + 3 clustered Alertmanagers on loop
         };
         shorten(am.route as Record<string, any>);
         const amFile = path.join(tmp, "alertmanager.yml");
-        fs.writeFileSync(amFile, yaml.dump(am, { lineWidth: -1, noRefs: true }));
-
-        for (let i = 0; i < 3; i++) {
-            const peers = amCluster.filter((_, j) => j !== i).map((p) => `--cluster.peer=127.0.0.1:${p}`);
-            const dataDir = path.join(tmp, `am-${i}`);
-            fs.mkdirSync(dataDir);
-            alertmanagers.push(
-                await registry.start({
-                    name: `alertmanager-${i}`,
-                    binary: bin.alertmanager,
-                    args: [
-                        `--config.file=${amFile}`,
-                        `--storage.path=${dataDir}`,
-                        `--web.listen-address=127.0.0.1:${amWeb[i]}`,
-                        `--cluster.listen-address=127.0.0.1:${amCluster[i]}`,
-                        `--cluster.advertise-address=127.0.0.1:${amCluster[i]}`,
-                        ...peers,
-                        "--cluster.peer-timeout=2s",
-                        "--cluster.gossip-interval=100ms",
-                        "--cluster.pushpull-interval=2s",
-                        "--log.level=debug",
-                    ],
-                }),
-            );
-        }
-        for (let i = 0; i < 3; i++) await alertmanagers[i]!.waitReady(`http://127.0.0.1:${amWeb[i]}/-/ready`);
-        // The cluster is formed when every replica sees 3 members.
-        for (let i = 0; i < 3; i++) {
-            await waitFor(
-                `alertmanager-${i} to see 3 cluster peers`,
-                async () => {
-                    const r = await httpGet(`http://127.0.0.1:${amWeb[i]}/api/v2/status`);
-                    const s = JSON.parse(r.body);
-                    return s.cluster?.peers?.length === 3 && s.cluster?.status === "ready" ? true : undefined;
-                },
-                80,
-                250,
+        writeYaml(amFile, am);
+        alertmanagers.push(
+            ...(await startAlertmanagerCluster(registry, {
+                binary: bin.alertmanager,
+                configFile: amFile,
+                dir: tmp,
+                webPorts: amWeb,
+                clusterPorts: amCluster,
+                extraArgs: ["--cluster.peer-timeout=2s", "--cluster.gossip-interval=100ms", "--cluster.pushpull-interval=2s", "--log.level=debug"],
                 context,
-            );
-        }
+            })),
+        );
 
         // --- node_exporter, a few collectors only (fast, and all work unprivileged).
         await registry.start({
@@ -263,17 +139,8 @@ describe("alerting pipeline live (Prometheus + 3 clustered Alertmanagers on loop
             staticJobs: cfg.prometheus.staticTargets,
         }) as Record<string, any>;
 
-        const pod = (o: { ns: string; pod: string; container: string; app: string; extra?: Record<string, string> }) => ({
-            __meta_kubernetes_namespace: o.ns,
-            __meta_kubernetes_pod_name: o.pod,
-            __meta_kubernetes_pod_container_name: o.container,
-            __meta_kubernetes_pod_node_name: "node-a",
-            __meta_kubernetes_pod_phase: "Running",
-            __meta_kubernetes_pod_label_app_kubernetes_io_name: o.app,
-            ...o.extra,
-        });
         // What pod discovery would produce per job, as `address → meta labels`.
-        const discovered: Record<string, { targets: string[]; labels: Record<string, string> }[]> = {
+        const discovered: DiscoveredTargets = {
             "kubernetes-pods": (
                 [
                     ["checkout", app],
@@ -282,7 +149,7 @@ describe("alerting pipeline live (Prometheus + 3 clustered Alertmanagers on loop
             ).map(([svc, e]) => ({
                 // Discovery gives the pod IP with the container port; the annotation port replaces it.
                 targets: [`127.0.0.1:9`],
-                labels: pod({
+                labels: podMeta({
                     ns: "shop",
                     pod: `${svc}-7d9f8-abcde`,
                     container: svc,
@@ -296,28 +163,21 @@ describe("alerting pipeline live (Prometheus + 3 clustered Alertmanagers on loop
             "node-exporter": [
                 {
                     targets: [`127.0.0.1:${nodePort}`],
-                    labels: pod({ ns: agentsNs, pod: "node-exporter-x2k4q", container: "node-exporter", app: "node-exporter", extra: { __meta_kubernetes_pod_container_port_name: "metrics" } }),
+                    labels: podMeta({ ns: agentsNs, pod: "node-exporter-x2k4q", container: "node-exporter", app: "node-exporter", extra: { __meta_kubernetes_pod_container_port_name: "metrics" } }),
                 },
             ],
             prometheus: [
                 {
                     targets: [`127.0.0.1:${promPort}`],
-                    labels: pod({ ns: monitoringNs, pod: "prometheus-0", container: "prometheus", app: "prometheus", extra: { __meta_kubernetes_pod_container_port_name: "web" } }),
+                    labels: podMeta({ ns: monitoringNs, pod: "prometheus-0", container: "prometheus", app: "prometheus", extra: { __meta_kubernetes_pod_container_port_name: "web" } }),
                 },
             ],
             alertmanager: amWeb.map((p, i) => ({
                 targets: [`127.0.0.1:${p}`],
-                labels: pod({ ns: monitoringNs, pod: `alertmanager-${i}`, container: "alertmanager", app: "alertmanager", extra: { __meta_kubernetes_pod_container_port_name: "web" } }),
+                labels: podMeta({ ns: monitoringNs, pod: `alertmanager-${i}`, container: "alertmanager", app: "alertmanager", extra: { __meta_kubernetes_pod_container_port_name: "web" } }),
             })),
         };
-        const jobs = prom.scrape_configs as Record<string, any>[];
-        prom.scrape_configs = jobs
-            .filter((j) => !j.kubernetes_sd_configs || j.job_name in discovered)
-            .map((j) => {
-                if (!j.kubernetes_sd_configs) return j;
-                const { kubernetes_sd_configs: _sd, ...rest } = j;
-                return { ...rest, static_configs: discovered[j.job_name] };
-            });
+        withStaticDiscovery(prom, discovered);
         const rulesDir = path.join(tmp, "rules");
         fs.mkdirSync(rulesDir);
         prom.rule_files = [path.join(rulesDir, "*.yml")];
@@ -339,7 +199,7 @@ describe("alerting pipeline live (Prometheus + 3 clustered Alertmanagers on loop
         const ruleFiles = { ...renderRuleFiles(selfMonitoringGroups(), { runbookBaseUrl: cfg.runbookBaseUrl }), ...renderRuleFiles(testGroups, { runbookBaseUrl: cfg.runbookBaseUrl }) };
         for (const [name, text] of Object.entries(ruleFiles)) fs.writeFileSync(path.join(rulesDir, name), text);
         const promFile = path.join(tmp, "prometheus.yml");
-        fs.writeFileSync(promFile, yaml.dump(prom, { lineWidth: -1, noRefs: true }));
+        writeYaml(promFile, prom);
 
         promUrl = `http://127.0.0.1:${promPort}`;
         await registry.start({

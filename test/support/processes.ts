@@ -25,22 +25,35 @@ export function toolBinary(name: string): string {
     return p;
 }
 
-/** A TCP port free on 127.0.0.1 right now (the kernel picks it; parallel workers never clash). */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
+/**
+ * Ports below Linux's ephemeral range (32768+), so the kernel never hands one of ours to an
+ * outgoing connection; each jest worker (or other process) takes its own block of 400, so two
+ * workers never pick the same port between checking it and a binary binding it.
+ */
+const PORT_BLOCK = 400;
+const portBlockBase = (() => {
+    const worker = Number(process.env.JEST_WORKER_ID ?? 0);
+    const slot = worker > 0 ? worker : 16 + (process.pid % 8);
+    return 20000 + (slot % 24) * PORT_BLOCK;
+})();
+let nextPortOffset = 0;
+
+function canBind(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
         const srv = net.createServer();
         srv.unref();
-        srv.on("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const addr = srv.address();
-            if (addr === null || typeof addr === "string") {
-                srv.close();
-                reject(new Error("could not allocate a port"));
-                return;
-            }
-            srv.close(() => resolve(addr.port));
-        });
+        srv.once("error", () => resolve(false));
+        srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
     });
+}
+
+/** A TCP port free on 127.0.0.1 now, from this process's own block (see PORT_BLOCK). */
+export async function freePort(): Promise<number> {
+    for (let i = 0; i < PORT_BLOCK; i++) {
+        const port = portBlockBase + (nextPortOffset++ % PORT_BLOCK);
+        if (await canBind(port)) return port;
+    }
+    throw new Error(`no free port in 127.0.0.1:${portBlockBase}-${portBlockBase + PORT_BLOCK - 1}`);
 }
 
 /** `n` distinct free ports. */
