@@ -1,8 +1,35 @@
 /**
  * Prometheus rule files generated from typed rule groups. Every alert gets `runbook_url` from
  * one mapping pass (CONVENTIONS), so no alert can ship without its runbook link.
+ *
+ * One module per domain builds a recording group and an alert group from a {@link RuleContext}
+ * (metric preset, `alerting` thresholds, SLOs, log backend): api, websocket, providers, cache-db,
+ * infrastructure, self-monitoring, slo. Recording-rule names are in ./recording.ts, the
+ * thresholds dashboards draw in ./thresholds.ts, routing in ./routing.ts. The runbooks are
+ * docs/runbooks/<AlertName>.md; test/alerts proves every alert with promtool.
  */
 import * as yaml from "js-yaml";
+import type { StackConfig } from "../config";
+import { apiAlertGroup, apiRecordingGroup } from "./api";
+import { cacheDbAlertGroup, cacheDbRecordingGroup } from "./cache-db";
+import { ruleContext, RuleContext } from "./common";
+import { infrastructureAlertGroup, infrastructureRecordingGroup } from "./infrastructure";
+import { probesAlertGroup } from "./probes";
+import { providersAlertGroup, providersRecordingGroup } from "./providers";
+import { selfMonitoringAlertGroup } from "./self-monitoring";
+import { sloAlertGroup, sloBudgetGroup, sloRecordingGroup } from "./slo";
+import { websocketAlertGroup, websocketRecordingGroup } from "./websocket";
+
+export { ruleContext } from "./common";
+export type { RuleContext, RuleContextArgs } from "./common";
+export { RECORDING, SLO_RECORDING, SLI_WINDOWS } from "./recording";
+export type { RecordingRef, RecordingKey } from "./recording";
+export { errorBudget, sliWindows } from "./slo";
+/** Thresholds and windows the rules use; dashboards draw the same values (`cfg.alerting`). */
+export { DEFAULT_ALERTING } from "../config/defaults";
+export type { AlertingConfig } from "../config";
+export { panelThresholds } from "./thresholds";
+export type { PanelThreshold, PanelThresholds } from "./thresholds";
 
 export interface AlertRule {
     readonly alert: string;
@@ -29,41 +56,59 @@ export interface RulesArgs {
     readonly runbookBaseUrl: string;
 }
 
-/** Self-monitoring rules every stack needs from day one. */
-export function selfMonitoringGroups(): RuleGroup[] {
-    return [
-        {
-            name: "observability.self-monitoring",
-            rules: [
-                {
-                    alert: "Watchdog",
-                    expr: "vector(1)",
-                    labels: { severity: "info", team: "platform" },
-                    annotations: {
-                        summary: "Always firing: proves the alerting pipeline delivers end to end.",
-                        description:
-                            "This alert fires all the time. The heartbeat receiver (a dead man's switch) pages when it stops arriving, " +
-                            "which means Prometheus, Alertmanager or the path between them is broken.",
-                    },
-                },
-                {
-                    alert: "TargetDown",
-                    expr: "100 * (count by (cluster, namespace, service, job) (up == 0) / count by (cluster, namespace, service, job) (up)) > 10",
-                    for: "1m",
-                    labels: { severity: "warning", team: "platform" },
-                    annotations: {
-                        summary: "{{ $labels.service }}: {{ $value | humanize }}% of targets are down.",
-                        description:
-                            "{{ $value | humanize }}% of the {{ $labels.job }} targets of {{ $labels.service }} in {{ $labels.namespace }} " +
-                            "are down: Prometheus cannot scrape them.",
-                    },
-                },
-            ],
-        },
-    ];
+/**
+ * Self-monitoring rules (Watchdog, Prometheus, Alertmanager, collector, log backend, Grafana),
+ * with the default thresholds unless a context is given.
+ */
+export function selfMonitoringGroups(ctx: RuleContext = ruleContext()): RuleGroup[] {
+    return [selfMonitoringAlertGroup(ctx)];
 }
 
-function isAlert(r: AlertRule | RecordingRule): r is AlertRule {
+/**
+ * The full rule set, recording groups first: API, WebSocket, providers, cache and database,
+ * infrastructure, self-monitoring, SLOs and synthetic probes. Pure: the same context gives the same groups.
+ */
+export function ruleGroups(ctx: RuleContext = ruleContext()): RuleGroup[] {
+    return [
+        apiRecordingGroup(ctx),
+        websocketRecordingGroup(ctx),
+        providersRecordingGroup(ctx),
+        cacheDbRecordingGroup(ctx),
+        infrastructureRecordingGroup(),
+        sloRecordingGroup(ctx),
+        sloBudgetGroup(ctx),
+        apiAlertGroup(ctx),
+        websocketAlertGroup(ctx),
+        providersAlertGroup(ctx),
+        cacheDbAlertGroup(ctx),
+        infrastructureAlertGroup(ctx),
+        ...selfMonitoringGroups(ctx),
+        sloAlertGroup(ctx),
+        probesAlertGroup(ctx),
+    ].filter((g) => g.rules.length > 0);
+}
+
+/** The rule context of a stack: its metric preset, thresholds, SLOs and log backend. */
+export function stackRuleContext(cfg: Pick<StackConfig, "metricPreset" | "alerting" | "slos" | "logs">): RuleContext {
+    return ruleContext({ preset: cfg.metricPreset, alerting: cfg.alerting, slos: cfg.slos, logsBackend: cfg.logs.backend });
+}
+
+/** Every rule file of a stack (`file name → YAML`), as Prometheus loads them. */
+export function stackRuleFiles(cfg: Pick<StackConfig, "metricPreset" | "alerting" | "slos" | "logs" | "runbookBaseUrl">): Record<string, string> {
+    return renderRuleFiles(ruleGroups(stackRuleContext(cfg)), { runbookBaseUrl: cfg.runbookBaseUrl });
+}
+
+/** Every alerting rule of the groups. */
+export function alertRules(groups: readonly RuleGroup[]): AlertRule[] {
+    return groups.flatMap((g) => g.rules.filter(isAlert));
+}
+
+/** Every recording rule of the groups. */
+export function recordingRules(groups: readonly RuleGroup[]): RecordingRule[] {
+    return groups.flatMap((g) => g.rules.filter((r): r is RecordingRule => !isAlert(r)));
+}
+
+export function isAlert(r: AlertRule | RecordingRule): r is AlertRule {
     return "alert" in r;
 }
 

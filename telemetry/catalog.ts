@@ -137,9 +137,69 @@ export const INFRA = {
         blocksRead: "pg_stat_database_blks_read",
         deadlocks: "pg_stat_database_deadlocks",
     },
+    /** blackbox_exporter 0.26 probe results (one set per probe scrape). */
+    probe: {
+        success: "probe_success",
+        duration: "probe_duration_seconds",
+        /** Expiry (Unix time) of the earliest certificate the TLS peer presented. */
+        sslEarliestCertExpiry: "probe_ssl_earliest_cert_expiry",
+        httpStatusCode: "probe_http_status_code",
+        httpDuration: "probe_http_duration_seconds",
+        dnsLookupTime: "probe_dns_lookup_time_seconds",
+        /** 4 or 6; 0 when the target's host name did not resolve. */
+        ipProtocol: "probe_ip_protocol",
+    },
 } as const;
 
-/** Every physical metric name a preset's catalog and the infrastructure list contain. */
+/**
+ * Scrape job names of the stack's own components (the `job` label, also their `service` label:
+ * components/prometheus/config.ts). components/stack.ts `componentTargets()` declares the jobs; a
+ * test keeps the two in step.
+ */
+export const STACK_JOBS = {
+    prometheus: "prometheus",
+    alertmanager: "alertmanager",
+    grafana: "grafana",
+    loki: "loki",
+    collectorAgent: "otel-collector-agent",
+    collectorGateway: "otel-collector-gateway",
+} as const;
+
+/**
+ * Self-monitoring metrics of the stack's components (upstream names: Prometheus 2.53,
+ * Alertmanager 0.28, OpenTelemetry Collector 0.129 internal telemetry, Loki 3).
+ */
+export const SELF = {
+    prometheus: {
+        configReloadSuccessful: "prometheus_config_last_reload_successful",
+        ruleEvaluationFailures: "prometheus_rule_evaluation_failures_total",
+        alertmanagersDiscovered: "prometheus_notifications_alertmanagers_discovered",
+        compactionsFailed: "prometheus_tsdb_compactions_failed_total",
+    },
+    alertmanager: {
+        notifications: "alertmanager_notifications_total",
+        notificationsFailed: "alertmanager_notifications_failed_total",
+        clusterMembers: "alertmanager_cluster_members",
+    },
+    collector: {
+        /** Items a receiver accepted and refused, one counter per signal. */
+        accepted: ["otelcol_receiver_accepted_spans_total", "otelcol_receiver_accepted_metric_points_total", "otelcol_receiver_accepted_log_records_total"],
+        refused: ["otelcol_receiver_refused_spans_total", "otelcol_receiver_refused_metric_points_total", "otelcol_receiver_refused_log_records_total"],
+        /** Items an exporter sent, failed to send, or could not enqueue (dropped). */
+        sent: ["otelcol_exporter_sent_spans_total", "otelcol_exporter_sent_metric_points_total", "otelcol_exporter_sent_log_records_total"],
+        sendFailed: ["otelcol_exporter_send_failed_spans_total", "otelcol_exporter_send_failed_metric_points_total", "otelcol_exporter_send_failed_log_records_total"],
+        enqueueFailed: ["otelcol_exporter_enqueue_failed_spans_total", "otelcol_exporter_enqueue_failed_metric_points_total", "otelcol_exporter_enqueue_failed_log_records_total"],
+        /** Log records only (the log backend's ingestion as the collector sees it). */
+        logsSent: "otelcol_exporter_sent_log_records_total",
+        logsSendFailed: "otelcol_exporter_send_failed_log_records_total",
+    },
+    loki: {
+        linesReceived: "loki_distributor_lines_received_total",
+        discardedSamples: "loki_discarded_samples_total",
+    },
+} as const;
+
+/** Every physical metric name a preset's catalog and the infrastructure and self-monitoring lists contain. */
 export function knownMetricNames(preset: MetricPreset): Set<string> {
     const names = new Set<string>();
     for (const group of Object.values(catalog(preset))) {
@@ -154,5 +214,6 @@ export function knownMetricNames(preset: MetricPreset): Set<string> {
         else if (o && typeof o === "object") Object.values(o).forEach(walk);
     };
     walk(INFRA);
+    walk(SELF);
     return names;
 }

@@ -56,15 +56,33 @@ export function label<L extends string>(m: MetricDef<L>, l: L): string {
     return by(m, [l])[0]!;
 }
 
-/** `rate(<metric>{...}[window])` for a counter (or a histogram's `_count`). */
-export function rate<M extends MetricDef>(m: M, ms: Matchers<LabelOf<M>> = {}, window = "5m", fn: "rate" | "increase" = "rate"): string {
+/**
+ * `rate(<metric>{...}[window])` for a counter (or a histogram's `_count`); with `offset`,
+ * `rate(<metric>{...}[window] offset <offset>)`.
+ */
+export function rate<M extends MetricDef>(m: M, ms: Matchers<LabelOf<M>> = {}, window = "5m", fn: "rate" | "increase" = "rate", offset?: string): string {
     const name = m.type === "histogram" ? series(m, "_count") : m.name;
-    return `${fn}(${name}${matchers(m as MetricDef<LabelOf<M>>, ms)}[${window}])`;
+    return `${fn}(${name}${matchers(m as MetricDef<LabelOf<M>>, ms)}[${window}]${offset ? ` offset ${offset}` : ""})`;
+}
+
+/** `rate(<histogram>_bucket{...}[window])`. */
+export function bucketRate<M extends MetricDef>(m: M, ms: Matchers<LabelOf<M>> = {}, window = "5m"): string {
+    return `rate(${series(m, "_bucket")}${matchers(m as MetricDef<LabelOf<M>>, ms)}[${window}])`;
+}
+
+/** `<metric>{...}`: an instant selector (gauges). */
+export function selector<M extends MetricDef>(m: M, ms: Matchers<LabelOf<M>> = {}): string {
+    return `${m.type === "histogram" ? series(m, "_count") : m.name}${matchers(m as MetricDef<LabelOf<M>>, ms)}`;
 }
 
 /** `sum by (...) (expr)`; an empty `labels` gives `sum(expr)`. */
 export function sumBy(labels: readonly string[], expr: string): string {
-    return labels.length ? `sum by (${labels.join(", ")}) (${expr})` : `sum(${expr})`;
+    return aggBy("sum", labels, expr);
+}
+
+/** `<op> by (...) (expr)`; an empty `labels` gives `<op>(expr)`. */
+export function aggBy(op: "sum" | "max" | "min" | "avg" | "count", labels: readonly string[], expr: string): string {
+    return labels.length ? `${op} by (${labels.join(", ")}) (${expr})` : `${op}(${expr})`;
 }
 
 /** Share of a counter's rate whose label matches, e.g. 5xx share of requests, by `group`. */
