@@ -35,6 +35,12 @@ export function mockRandomValue(name: string, length = 32): string {
     return `MOCK-RANDOM-${digest}`.slice(0, Math.max(length, 24));
 }
 
+/** A PEM block whose body is a deterministic digest (not a usable key or certificate). */
+export function mockPem(label: string, name: string): string {
+    const body = Buffer.from(`MOCK-${label}-${crypto.createHash("sha256").update(name).digest("hex")}`).toString("base64");
+    return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
 export interface MockRun {
     readonly resources: RecordedResource[];
     /** Values the mocks produced for generated secrets (random passwords); none may be rendered. */
@@ -62,6 +68,19 @@ export function installMocks(project: string, stack: string): MockRun {
                     state.base64 = value;
                     state.hex = Buffer.from(value, "base64").toString("hex");
                     run.generatedSecrets.push(value, state.hex);
+                }
+                // @pulumi/tls: deterministic stand-ins in PEM armour; private keys are secrets.
+                if (args.type === "tls:index/privateKey:PrivateKey") {
+                    state.privateKeyPem = mockPem("PRIVATE KEY", `${args.type}/${args.name}`);
+                    state.privateKeyPemPkcs8 = state.privateKeyPem;
+                    state.publicKeyPem = mockPem("PUBLIC KEY", `${args.type}/${args.name}/public`);
+                    run.generatedSecrets.push(state.privateKeyPem);
+                }
+                if (args.type === "tls:index/selfSignedCert:SelfSignedCert" || args.type === "tls:index/locallySignedCert:LocallySignedCert") {
+                    state.certPem = mockPem("CERTIFICATE", `${args.type}/${args.name}`);
+                }
+                if (args.type === "tls:index/certRequest:CertRequest") {
+                    state.certRequestPem = mockPem("CERTIFICATE REQUEST", `${args.type}/${args.name}`);
                 }
                 return { id: `${args.name}-id`, state };
             },
