@@ -14,3 +14,14 @@ export const monitoringNamespace = stack.monitoringNamespace;
 export const agentsNamespace = stack.agentsNamespace;
 export const prometheusUrl = stack.prometheus.url;
 export const alertmanagerUrl = stack.alertmanager.url;
+/** OTLP endpoints applications send traces, metrics and logs to (the collector gateway). */
+export const otlpGrpcEndpoint = stack.logsAndTraces.gateway.otlpGrpcEndpoint;
+export const otlpHttpEndpoint = stack.logsAndTraces.gateway.otlpHttpEndpoint;
+/** Node-local OTLP endpoint (the agent on the application's own node). */
+export const otlpNodeLocalGrpcEndpoint = stack.logsAndTraces.agent.otlpGrpcEndpoint;
+export const logsUrl = stack.logsAndTraces.logsUrl;
+export const jaegerQueryUrl = stack.logsAndTraces.jaeger.queryUrl;
+/** Where users open Grafana (the Ingress host, or `kubectl port-forward svc/grafana 3000` to localhost). */
+export const grafanaUrl = stack.grafana.rootUrl;
+/** Grafana's generated admin password (user `admin`): `pulumi stack output grafanaAdminPassword --show-secrets`. */
+export const grafanaAdminPassword = stack.grafana.adminPassword;

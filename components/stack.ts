@@ -8,13 +8,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
-import { defaultDenyIngress, standardLabels, PART_OF, MANAGED_BY } from "./kube";
+import { defaultDenyIngress, imageFor, monitoringPriorityClass, standardLabels, versionOf, PART_OF, MANAGED_BY } from "./kube";
 import type { Resources } from "../config";
 import { Prometheus, prometheusPodLabels } from "./prometheus";
 import { Alertmanager } from "./alertmanager";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
 import type { ComponentTarget } from "./prometheus/config";
-import { renderRuleFiles, selfMonitoringGroups } from "../alerts";
+import { stackRuleFiles } from "../alerts";
+import { createLogsAndTraces, GATEWAY_POD_LABELS, type LogsAndTraces } from "./otel-collector/pipeline";
+import { Grafana, grafanaPodLabels as grafanaPodLabelsOf } from "./grafana";
+import { dashboardConfigOf, renderDashboards } from "../dashboards";
+import { BLACKBOX_APP, BLACKBOX_PORT_NAME, BlackboxExporter, blackboxAddress, probeAlertRelabelConfigs, probeScrapeJobs } from "./blackbox";
 
 /** The config-reloader sidecars are tiny and identical everywhere. */
 const RELOADER_RESOURCES: Resources = { requests: { cpu: "5m", memory: "16Mi" }, limits: { cpu: "50m", memory: "48Mi" } };
@@ -37,7 +41,22 @@ export function componentTargets(cfg: StackConfig): ComponentTarget[] {
         { job: "jaeger", namespace: m, appName: "jaeger", portName: "admin" },
         { job: "otel-collector-agent", namespace: a, appName: "otel-collector-agent", portName: "metrics" },
         { job: "otel-collector-gateway", namespace: m, appName: "otel-collector-gateway", portName: "metrics" },
+        { job: BLACKBOX_APP, namespace: m, appName: BLACKBOX_APP, portName: BLACKBOX_PORT_NAME },
     ];
+}
+
+/** Name of the blackbox-exporter component (and of its Service, which the probe jobs address). */
+const BLACKBOX_NAME = "blackbox-exporter";
+
+/** The probe scrape jobs of a stack: its config targets and, unless switched off, annotated Services. */
+export function stackProbeJobs(cfg: StackConfig): Record<string, unknown>[] {
+    return probeScrapeJobs({
+        exporterAddress: blackboxAddress(BLACKBOX_NAME, cfg.namespaces.monitoring),
+        targets: cfg.probes.targets,
+        serviceDiscovery: cfg.probes.serviceDiscovery,
+        scrapeInterval: cfg.prometheus.scrapeInterval,
+        defaultTeam: cfg.alerting.teams.application,
+    });
 }
 
 export interface ObservabilityStackArgs {
@@ -66,6 +85,9 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     public readonly agentsNamespace: pulumi.Output<string>;
     public readonly prometheus: Prometheus;
     public readonly alertmanager: Alertmanager;
+    /** Log backend, Jaeger and the OpenTelemetry Collector gateway and agents. */
+    public readonly logsAndTraces: LogsAndTraces;
+    public readonly grafana: Grafana;
 
     constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
         super("observability:index:ObservabilityStack", name, {}, opts);
@@ -107,12 +129,20 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         defaultDenyIngress(`${name}-monitoring-default-deny`, monitoring.metadata.name, denyLabels, { parent: this });
         defaultDenyIngress(`${name}-agents-default-deny`, agents.metadata.name, denyLabels, { parent: this });
 
-        const childOpts = { parent: this, dependsOn: [monitoring] };
+        // Every pod template names this class (the kit's securePodSpec): declare it before them.
+        const priorityClass = monitoringPriorityClass(
+            `${name}-priority`,
+            standardLabels({ name: "priority-class", instance: name, component: "scheduling" }),
+            { parent: this },
+        );
+
+        const childOpts = { parent: this, dependsOn: [monitoring, priorityClass] };
         const ns = cfg.namespaces.monitoring;
         const grafanaUrl = cfg.ingress ? `https://${cfg.ingress.grafanaHost}` : `http://grafana.${ns}.svc:3000`;
         const prometheusName = "prometheus";
         const prometheusPods = prometheusPodLabels(prometheusName);
-        const grafanaPodLabels = { "app.kubernetes.io/name": "grafana" };
+        const grafanaName = "grafana";
+        const grafanaPodLabels = grafanaPodLabelsOf(grafanaName);
 
         this.alertmanager = new Alertmanager(
             "alertmanager",
@@ -150,6 +180,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
                     alertmanagers: this.alertmanager.podAddresses,
                     components: componentTargets(cfg),
                     staticJobs: cfg.prometheus.staticTargets,
+                    extraJobs: stackProbeJobs(cfg),
+                    alertRelabelConfigs: probeAlertRelabelConfigs(),
                     remoteWrite: cfg.prometheus.remoteWrite.map((rw) => ({
                         name: rw.name,
                         url: rw.url,
@@ -159,8 +191,11 @@ export class ObservabilityStack extends pulumi.ComponentResource {
                 remoteWriteTokens: Object.fromEntries(
                     cfg.prometheus.remoteWrite.filter((rw) => rw.bearerToken).map((rw) => [`${rw.name}-token`, rw.bearerToken!]),
                 ),
-                ruleFiles: renderRuleFiles(selfMonitoringGroups(), { runbookBaseUrl: cfg.runbookBaseUrl }),
-                queryClients: [{ podLabels: grafanaPodLabels }],
+                // The full rule set from the stack config: metric preset, SLOs, alerting thresholds.
+                ruleFiles: stackRuleFiles(cfg),
+                // The collector gateway pushes OTLP metrics to every replica's remote-write receiver.
+                queryClients: [{ podLabels: grafanaPodLabels }, { podLabels: GATEWAY_POD_LABELS }],
+                remoteWriteReceiver: true,
                 reloaderResources: RELOADER_RESOURCES,
             },
             childOpts,
@@ -175,7 +210,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
                 prometheusNamespace: ns,
                 prometheusPodLabels: prometheusPods,
             },
-            { parent: this },
+            { parent: this, dependsOn: [priorityClass] },
         );
         new KubeStateMetrics(
             "kube-state-metrics",
@@ -186,7 +221,56 @@ export class ObservabilityStack extends pulumi.ComponentResource {
                 prometheusNamespace: ns,
                 prometheusPodLabels: prometheusPods,
             },
-            { parent: this },
+            { parent: this, dependsOn: [priorityClass] },
+        );
+
+        new BlackboxExporter(
+            BLACKBOX_NAME,
+            {
+                namespace: ns,
+                replicas: cfg.probes.replicas,
+                resources: cfg.probes.resources,
+                ...(cfg.probes.image ? { image: cfg.probes.image } : {}),
+                targets: cfg.probes.targets,
+                prometheusNamespace: ns,
+                prometheusPodLabels: prometheusPods,
+            },
+            childOpts,
+        );
+
+        this.logsAndTraces = createLogsAndTraces(this, {
+            config: cfg,
+            remoteWriteUrls: this.prometheus.remoteWriteUrls,
+            prometheusPodLabels: prometheusPods,
+            grafanaPodLabels,
+            dependsOn: [monitoring, agents, priorityClass],
+        });
+
+        const es = this.logsAndTraces.elasticsearch;
+        this.grafana = new Grafana(
+            grafanaName,
+            {
+                namespace: ns,
+                replicas: cfg.grafana.replicas,
+                storage: cfg.grafana.storage,
+                ...(cfg.storageClass ? { storageClass: cfg.storageClass } : {}),
+                ...(cfg.grafana.database ? { database: cfg.grafana.database } : {}),
+                resources: cfg.grafana.resources,
+                ...(cfg.grafana.image ? { image: cfg.grafana.image } : {}),
+                prometheusUrl: this.prometheus.url,
+                alertmanagerUrl: this.alertmanager.url,
+                jaegerUrl: this.logsAndTraces.jaeger.queryUrl,
+                logs: es
+                    ? { backend: "elasticsearch", url: this.logsAndTraces.logsUrl, credentials: es.users.grafana }
+                    : { backend: "loki", url: this.logsAndTraces.logsUrl },
+                metricPreset: cfg.metricPreset,
+                scrapeInterval: cfg.prometheus.scrapeInterval,
+                prometheusVersion: versionOf(imageFor("prometheus", cfg.prometheus.image)).replace(/^v/, ""),
+                dashboards: renderDashboards(dashboardConfigOf(cfg)),
+                ...(cfg.ingress ? { ingress: cfg.ingress, ingressControllerNamespace: cfg.namespaces.ingressController } : {}),
+                scrapers: [{ podLabels: prometheusPods }],
+            },
+            childOpts,
         );
 
         this.monitoringNamespace = monitoring.metadata.name;
@@ -196,6 +280,9 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             agentsNamespace: this.agentsNamespace,
             prometheusUrl: this.prometheus.url,
             alertmanagerUrl: this.alertmanager.url,
+            otlpGrpcEndpoint: this.logsAndTraces.gateway.otlpGrpcEndpoint,
+            otlpHttpEndpoint: this.logsAndTraces.gateway.otlpHttpEndpoint,
+            grafanaUrl: this.grafana.url,
         });
     }
 }

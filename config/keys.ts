@@ -22,6 +22,8 @@ export const STRUCTURED_KEYS = [
     "receivers",
     "slos",
     "ingress",
+    "alerting",
+    "probes",
 ] as const;
 
 /** Secret keys the receivers use unless a receiver names another one. */

@@ -6,9 +6,10 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { CONFIG_NAMESPACE, DEFAULT_SECRET_KEYS, SCALAR_KEYS, STRUCTURED_KEYS } from "./keys";
-import { stackInput, StackInput } from "./schema";
-import { environmentDefaults, DEFAULT_SLOS, LATENCY_BUCKETS } from "./defaults";
+import { DURATION_RE, stackInput, StackInput } from "./schema";
+import { environmentDefaults, DEFAULT_ALERTING, DEFAULT_SLOS, LATENCY_BUCKETS } from "./defaults";
 import type {
+    AlertingConfig,
     Environment,
     LogsConfig,
     ReceiverConfig,
@@ -19,6 +20,9 @@ import type {
     SloConfig,
     RemoteWriteConfig,
     GrafanaDatabaseConfig,
+    ProbeModule,
+    ProbesConfig,
+    ProbeTargetConfig,
 } from "./types";
 
 /** What `loadConfig()` read from the stack, before validation. */
@@ -199,7 +203,7 @@ export function resolveConfig(raw: RawStackConfig, getSecret: (key: string) => p
         input.environment ?? (ENVIRONMENTS.includes(raw.stack as Environment) ? (raw.stack as Environment) : undefined);
     if (!environment) {
         problems.push(
-            `${keyPath(["environment"])} is required: stack "${raw.stack}" is not named dev, staging or prod, so set ` +
+            `${keyPath(["environment"])} is required: expected dev, staging or prod (stack "${raw.stack}" is not named after one); set it with ` +
                 `\`pulumi config set environment <dev|staging|prod> --stack ${raw.stack}\``,
         );
         throw new ConfigError(raw.stack, problems);
@@ -320,6 +324,7 @@ export function resolveConfig(raw: RawStackConfig, getSecret: (key: string) => p
             resources: mergeResources(d.loki.resources, il.resources),
             ...(il.image ? { image: il.image } : {}),
             ...(il.objectStorage ? { objectStorage: il.objectStorage } : {}),
+            limits: { ...d.loki.limits, ...(il.limits ?? {}) },
         };
     } else {
         logs = {
@@ -333,6 +338,7 @@ export function resolveConfig(raw: RawStackConfig, getSecret: (key: string) => p
                 resources: mergeResources(d.elasticsearch.kibana, il.kibana?.resources),
                 ...(il.kibana?.image ? { image: il.kibana.image } : {}),
             },
+            allowMmap: il.allowMmap ?? true,
         };
     }
 
@@ -347,6 +353,7 @@ export function resolveConfig(raw: RawStackConfig, getSecret: (key: string) => p
             monitoring: input.namespaces?.monitoring ?? "monitoring",
             agents: input.namespaces?.agents ?? "monitoring-agents",
             ingressController: input.namespaces?.ingressController ?? "ingress-nginx",
+            applicationSelector: { ...(input.namespaces?.applicationSelector ?? {}) },
         },
         ...(input.storageClass ? { storageClass: input.storageClass } : {}),
         metricPreset: input.metricPreset ?? "prometheus",
@@ -399,6 +406,16 @@ export function resolveConfig(raw: RawStackConfig, getSecret: (key: string) => p
         kubeStateMetrics: { resources: mergeResources(d.kubeStateMetrics, input.kubeStateMetrics?.resources), ...image(input.kubeStateMetrics?.image) },
         receivers,
         slos,
+        alerting: resolveAlerting(input.alerting, problems),
+        probes: resolveProbes(
+            input.probes,
+            {
+                scrapeInterval: ip.scrapeInterval ?? d.scrapeInterval,
+                defaultTeam: input.alerting?.teams?.application ?? DEFAULT_ALERTING.teams.application,
+                defaults: d.blackboxExporter,
+            },
+            problems,
+        ),
         ...(input.ingress
             ? {
                   ingress: {
@@ -418,6 +435,184 @@ export function resolveConfig(raw: RawStackConfig, getSecret: (key: string) => p
     return deepFreeze(config);
 }
 
+/**
+ * The alerting defaults overlaid by the stack's `alerting` key, field by field (a threshold
+ * object may set only `threshold` or only `for`; lists replace the default list). Always builds
+ * fresh objects, so freezing the config never freezes the defaults.
+ */
+function resolveAlerting(input: StackInput["alerting"], problems: string[]): AlertingConfig {
+    const overlay = (base: unknown, over: unknown): unknown => {
+        if (Array.isArray(over)) return over.map((v) => overlay(undefined, v));
+        if (over === undefined) return base === undefined || base === null || typeof base !== "object" ? base : overlay(undefined, base);
+        if (over !== null && typeof over === "object") {
+            const b = (base ?? {}) as Record<string, unknown>;
+            const o = over as Record<string, unknown>;
+            return Object.fromEntries([...new Set([...Object.keys(b), ...Object.keys(o)])].map((k) => [k, overlay(b[k], o[k])]));
+        }
+        return over;
+    };
+    const a = overlay(DEFAULT_ALERTING, input ?? {}) as AlertingConfig;
+
+    const warn = a.api.errorRatioWarning.threshold;
+    if (a.api.errorRatioCritical.threshold <= warn) {
+        problems.push(
+            `${keyPath(["alerting", "api", "errorRatioCritical", "threshold"])} = ${show(a.api.errorRatioCritical.threshold)}: ` +
+                `expected more than alerting.api.errorRatioWarning.threshold (${warn})`,
+        );
+    }
+    for (const kind of ["page", "ticket"] as const) {
+        a.slo[kind].forEach((w, i) => {
+            if (durationSeconds(w.short) >= durationSeconds(w.long)) {
+                problems.push(
+                    `${keyPath(["alerting", "slo", kind, i, "short"])} = ${show(w.short)}: expected a window shorter than ` +
+                        `alerting.slo.${kind}[${i}].long (${w.long})`,
+                );
+            }
+        });
+    }
+    return a;
+}
+
+/** What probe targets default to, from the rest of the stack config. */
+interface ProbeDefaults {
+    readonly scrapeInterval: string;
+    readonly defaultTeam: string;
+    readonly defaults: { readonly replicas: number; readonly resources: Resources };
+}
+
+const HTTP_PROBE_URL = /^https?:\/\/[^\s/?#@]+([/?#]\S*)?$/;
+const TCP_PROBE_URL = /^tcp:\/\/([^\s/?#@:]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})\/?$/;
+const DNS_PROBE_URL = /^dns:\/\/([^\s/?#@:]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?\/([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?)$/;
+/** `<service>.<namespace>.svc[.<cluster domain>]`: an in-cluster Service name. */
+const CLUSTER_SERVICE_HOST = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.[a-z0-9.-]+)?$/;
+
+/** The URL each probe module expects, for messages. */
+const PROBE_URL_TEXT: Readonly<Record<ProbeModule, string>> = {
+    http_2xx: "an http(s) URL with a host and no credentials, such as https://shop.example.com/health",
+    http_body: "an http(s) URL with a host and no credentials, such as https://shop.example.com/health",
+    tcp_connect: "tcp://host:port, such as tcp://db.example.com:5432",
+    dns: "dns://resolver[:port]/name.to.resolve, such as dns://kube-dns.kube-system.svc:53/kubernetes.default.svc.cluster.local",
+};
+
+/** Whether `url` has the form `module` probes; ports must be 1-65535. */
+function probeUrlFits(url: string, module: ProbeModule): boolean {
+    const port = (p: string | undefined) => p === undefined || (Number(p) >= 1 && Number(p) <= 65535);
+    if (module === "tcp_connect") {
+        const m = TCP_PROBE_URL.exec(url);
+        return !!m && port(m[2]);
+    }
+    if (module === "dns") {
+        const m = DNS_PROBE_URL.exec(url);
+        return !!m && port(m[2]);
+    }
+    if (!HTTP_PROBE_URL.test(url)) return false;
+    try {
+        const u = new URL(url);
+        return u.hostname !== "" && u.username === "" && u.password === "";
+    } catch {
+        return false;
+    }
+}
+
+/** The module a URL's scheme implies when a target names none. */
+function moduleOfUrl(url: string, expectBody: string | undefined): ProbeModule | undefined {
+    if (/^https?:\/\//.test(url)) return expectBody !== undefined ? "http_body" : "http_2xx";
+    if (url.startsWith("tcp://")) return "tcp_connect";
+    if (url.startsWith("dns://")) return "dns";
+    return undefined;
+}
+
+/**
+ * Whether `pattern` is a regular expression the blackbox exporter (Go's RE2) accepts, as far as
+ * JavaScript can tell: RE2-only syntax (flag groups, `(?P<name>`, `\A`, `\z`, `\Q...\E`, POSIX
+ * classes) is translated first, and what RE2 refuses but JavaScript allows (lookaround,
+ * backreferences, repeats over 1000) is refused. test/probes/ holds this to the exporter's own
+ * `--config.check` on a table of patterns.
+ */
+export function isRe2Pattern(pattern: string): boolean {
+    if (/\(\?<?[=!]|\\[1-9]|\\k</.test(pattern)) return false;
+    if ([...pattern.matchAll(/\{(\d+)(?:,(\d*))?\}/g)].some((m) => Number(m[1]) > 1000 || Number(m[2] || 0) > 1000)) return false;
+    const js = pattern
+        .replace(/\\Q(.*?)(?:\\E|$)/g, (_, lit: string) => lit.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"))
+        .replace(/\[:\^?(alnum|alpha|ascii|blank|cntrl|digit|graph|lower|print|punct|space|upper|word|xdigit):\]/g, "a")
+        .replace(/\\A/g, "^")
+        .replace(/\\z/g, "$")
+        .replace(/\(\?[imsU]+\)/g, "")
+        .replace(/\(\?[imsU]+:/g, "(?:")
+        .replace(/\(\?P</g, "(?<");
+    try {
+        new RegExp(js, "u");
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * The `probes` key with its defaults: each target's module (from its URL's scheme when unset),
+ * interval, team, severity, service and namespace. Problems: a URL the module cannot probe, a
+ * body pattern on a module that reads no body or that RE2 rejects, an interval shorter than the
+ * scrape interval, and a name used twice.
+ */
+function resolveProbes(input: StackInput["probes"], o: ProbeDefaults, problems: string[]): ProbesConfig {
+    const i = input ?? {};
+    const seen = new Map<string, number>();
+    const targets = (i.targets ?? []).map((t, n): ProbeTargetConfig => {
+        const at = (field: string) => keyPath(["probes", "targets", n, field]);
+        const module = t.module ?? moduleOfUrl(t.url, t.expectBody);
+        if (module === undefined) {
+            problems.push(`${at("url")} = ${show(t.url)}: expected an http://, https://, tcp:// or dns:// URL, such as https://shop.example.com/health`);
+        } else if (!probeUrlFits(t.url, module)) {
+            problems.push(`${at("url")} = ${show(t.url)}: expected ${PROBE_URL_TEXT[module]} (module ${module})`);
+        }
+        if (t.expectBody !== undefined && module !== undefined && module !== "http_body") {
+            problems.push(`${at("expectBody")} = ${show(t.expectBody)}: expected no expectBody with module ${module} (only http_body reads the body)`);
+        } else if (t.expectBody !== undefined && !isRe2Pattern(t.expectBody)) {
+            problems.push(`${at("expectBody")} = ${show(t.expectBody)}: expected a regular expression in RE2 syntax (no lookaround or backreferences)`);
+        }
+        const interval = t.interval ?? o.scrapeInterval;
+        if (durationSeconds(interval) < durationSeconds(o.scrapeInterval)) {
+            problems.push(`${at("interval")} = ${show(interval)}: expected at least prometheus.scrapeInterval (${o.scrapeInterval})`);
+        }
+        const first = seen.get(t.name);
+        if (first !== undefined) problems.push(`${at("name")} = ${show(t.name)}: expected a unique probe name (probes.targets[${first}] has it too)`);
+        else seen.set(t.name, n);
+        let host = "";
+        try {
+            host = new URL(t.url.replace(/^(tcp|dns):/, "http:")).hostname;
+        } catch {
+            /* reported above */
+        }
+        const inCluster = CLUSTER_SERVICE_HOST.exec(host);
+        return {
+            name: t.name,
+            url: t.url,
+            module: module ?? "http_2xx",
+            interval,
+            team: t.team ?? o.defaultTeam,
+            severity: t.severity ?? "critical",
+            ...(t.expectBody !== undefined ? { expectBody: t.expectBody } : {}),
+            service: t.service ?? t.name,
+            namespace: t.namespace ?? inCluster?.[2] ?? "external",
+        };
+    });
+    return {
+        replicas: i.replicas ?? o.defaults.replicas,
+        resources: mergeResources(o.defaults.resources, i.resources),
+        ...(i.image ? { image: i.image } : {}),
+        serviceDiscovery: i.serviceDiscovery ?? true,
+        targets,
+    };
+}
+
+/** Seconds of a schema-valid Prometheus duration. */
+export function durationSeconds(d: string): number {
+    const m = DURATION_RE.exec(d);
+    if (!m) return NaN;
+    const unit = [365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001];
+    return unit.reduce((sum, f, i) => sum + (m[i + 1] ? parseInt(m[i + 1]!, 10) * f : 0), 0);
+}
+
 /** `<project>-<stack>` made into a DNS label (the `cluster` label must be one). */
 export function defaultClusterName(project: string, stack: string): string {
     return `${project}-${stack}`.toLowerCase().replace(/[^a-z0-9-]+/g, "-").slice(0, 63).replace(/^-+|-+$/g, "") || "cluster";
@@ -435,6 +630,7 @@ function checkResources(c: StackConfig, problems: string[]): void {
         [["collector", "gateway"], c.collector.gateway.resources],
         [["nodeExporter"], c.nodeExporter.resources],
         [["kubeStateMetrics"], c.kubeStateMetrics.resources],
+        [["probes"], c.probes.resources],
     ];
     if (c.logs.backend === "elasticsearch") workloads.push([["logs", "kibana"], c.logs.kibana.resources]);
     for (const [path, r] of workloads) {
@@ -450,6 +646,13 @@ function checkResources(c: StackConfig, problems: string[]): void {
 }
 
 function checkCrossField(c: StackConfig, problems: string[]): void {
+    const certs = c.alerting.probes;
+    if (certs.certExpiryCritical.threshold >= certs.certExpiryWarning.threshold) {
+        problems.push(
+            `${keyPath(["alerting", "probes", "certExpiryCritical", "threshold"])} = ${show(certs.certExpiryCritical.threshold)}: ` +
+                `expected fewer days than alerting.probes.certExpiryWarning.threshold (${certs.certExpiryWarning.threshold})`,
+        );
+    }
     if (c.grafana.replicas > 1 && !c.grafana.database) {
         problems.push(
             `${keyPath(["grafana", "replicas"])} = ${c.grafana.replicas}: expected 1 unless grafana.database is set ` +
@@ -476,6 +679,28 @@ function checkCrossField(c: StackConfig, problems: string[]): void {
         if (seenJobs.has(t.job)) problems.push(`${keyPath(["prometheus", "staticTargets", i, "job"])} = ${show(t.job)}: expected a unique job name`);
         seenJobs.add(t.job);
     });
+    const logRetention = durationSeconds(c.logs.retention);
+    if (logRetention < 86400 || logRetention % 86400 !== 0) {
+        problems.push(
+            `${keyPath(["logs", "retention"])} = ${show(c.logs.retention)}: expected whole days, at least 1d ` +
+                `(Loki deletes by daily index period, Elasticsearch's lifecycle counts days)`,
+        );
+    }
+    const traceRetention = durationSeconds(c.tracing.jaeger.retention);
+    if (traceRetention < 3600 || traceRetention % 3600 !== 0) {
+        problems.push(`${keyPath(["tracing", "jaeger", "retention"])} = ${show(c.tracing.jaeger.retention)}: expected whole hours, at least 1h`);
+    }
+    if (c.logs.backend === "loki") {
+        const l = c.logs.limits;
+        if (l.ingestionBurstSizeMb < l.ingestionRateMb) {
+            problems.push(`${keyPath(["logs", "limits", "ingestionBurstSizeMb"])} = ${show(l.ingestionBurstSizeMb)}: expected at least logs.limits.ingestionRateMb (${l.ingestionRateMb})`);
+        }
+        if (l.perStreamRateLimitBurstMb < l.perStreamRateLimitMb) {
+            problems.push(
+                `${keyPath(["logs", "limits", "perStreamRateLimitBurstMb"])} = ${show(l.perStreamRateLimitBurstMb)}: expected at least logs.limits.perStreamRateLimitMb (${l.perStreamRateLimitMb})`,
+            );
+        }
+    }
     if (c.namespaces.monitoring === c.namespaces.agents) {
         problems.push(
             `${keyPath(["namespaces", "agents"])} = ${show(c.namespaces.agents)}: expected a namespace other than namespaces.monitoring ` +

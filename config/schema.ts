@@ -38,6 +38,17 @@ const replicas = (max: number) =>
         .min(1, expected(`a whole number of replicas from 1 to ${max}`))
         .max(max, expected(`a whole number of replicas from 1 to ${max}`));
 
+const K8S_LABEL_KEY_TEXT = "a Kubernetes label key such as team or example.com/telemetry";
+const K8S_LABEL_VALUE_TEXT = "a Kubernetes label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+/** A Kubernetes label selector's `matchLabels`: keys `[prefix/]name`, values of at most 63 characters. */
+export const kubernetesLabelMap = z.record(
+    z
+        .string(expected(K8S_LABEL_KEY_TEXT))
+        .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, expected(K8S_LABEL_KEY_TEXT)),
+    z.string(expected(K8S_LABEL_VALUE_TEXT)).regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, expected(K8S_LABEL_VALUE_TEXT)),
+    expected("a map of Kubernetes label keys to values"),
+);
+
 /** `repo:tag` or `repo@sha256:...`; never `latest`, never untagged (CONVENTIONS: pinned images). */
 const IMAGE_TEXT = "an image pinned to a version, e.g. quay.io/prometheus/prometheus:v2.53.5 (not :latest)";
 export const imageRef = z
@@ -75,7 +86,7 @@ const name = z.string(expected(NAME_TEXT)).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?
 
 const bool = z.boolean(expected("true or false"));
 const labelMap = z.record(
-    z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, expected("a Prometheus label name")),
+    z.string(expected("a Prometheus label name")).regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, expected("a Prometheus label name")),
     z.string(expected("a string label value")),
     expected("a map of label names to values"),
 );
@@ -114,7 +125,7 @@ export const prometheusInput = obj({
     staticTargets: z
         .array(
             obj({
-                job: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, expected("a scrape job name")),
+                job: z.string(expected("a scrape job name")).regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, expected("a scrape job name")),
                 targets: z.array(hostPort, expected("a list of host:port targets")).min(1, expected("at least one host:port target")),
                 labels: labelMap.optional(),
             }),
@@ -138,11 +149,16 @@ export const grafanaInput = obj({
     }).optional(),
 });
 
+const POSITIVE_NUMBER_TEXT = "a number greater than 0";
+const positiveNumber = z.number(expected(POSITIVE_NUMBER_TEXT)).gt(0, expected(POSITIVE_NUMBER_TEXT));
+const WHOLE_NUMBER_TEXT = "a whole number greater than 0";
+const wholeNumber = z.number(expected(WHOLE_NUMBER_TEXT)).int(expected(WHOLE_NUMBER_TEXT)).gt(0, expected(WHOLE_NUMBER_TEXT));
+
 export const objectStorageInput = z.discriminatedUnion(
     "kind",
     [
-        obj({ kind: z.literal("s3"), bucket: z.string().min(3, expected("a bucket name")), region: z.string().optional(), endpoint: httpUrl.optional() }),
-        obj({ kind: z.literal("gcs"), bucket: z.string().min(3, expected("a bucket name")) }),
+        obj({ kind: z.literal("s3"), bucket: z.string(expected("a bucket name")).min(3, expected("a bucket name")), region: z.string(expected("a region name")).optional(), endpoint: httpUrl.optional() }),
+        obj({ kind: z.literal("gcs"), bucket: z.string(expected("a bucket name")).min(3, expected("a bucket name")) }),
     ],
     expected('an object storage kind: "s3" or "gcs"'),
 );
@@ -157,6 +173,14 @@ export const logsInput = z.discriminatedUnion(
             retention: duration.optional(),
             storage: storage.optional(),
             objectStorage: objectStorageInput.optional(),
+            limits: obj({
+                ingestionRateMb: positiveNumber.optional(),
+                ingestionBurstSizeMb: positiveNumber.optional(),
+                perStreamRateLimitMb: positiveNumber.optional(),
+                perStreamRateLimitBurstMb: positiveNumber.optional(),
+                maxLineSizeKb: wholeNumber.optional(),
+                maxStreams: wholeNumber.optional(),
+            }).optional(),
         }),
         obj({
             backend: z.literal("elasticsearch"),
@@ -165,6 +189,7 @@ export const logsInput = z.discriminatedUnion(
             retention: duration.optional(),
             storage: storage.optional(),
             kibana: obj(workloadFields).optional(),
+            allowMmap: bool.optional(),
         }),
     ],
     expected('a log backend: "loki" or "elasticsearch"'),
@@ -216,7 +241,7 @@ export const receiverInput = z.discriminatedUnion(
             to: email,
             from: email,
             smarthost: hostPort,
-            authUsername: z.string().min(1).optional(),
+            authUsername: z.string(expected("an SMTP user name")).min(1, expected("an SMTP user name")).optional(),
             authPasswordSecret: secretKeyName.optional(),
             requireTls: bool.optional(),
         }),
@@ -235,7 +260,113 @@ export const sloInput = obj({
         .lt(100, expected("a percentage strictly between 0 and 100, e.g. 99.9")),
     window: duration,
     latencyThreshold: z.number(expected("a threshold in seconds")).positive(expected("a threshold in seconds")).optional(),
-    service: z.string().regex(/^[a-zA-Z0-9_.-]+$/, expected("a service name")).optional(),
+    service: z.string(expected("a service name")).regex(/^[a-zA-Z0-9_.-]+$/, expected("a service name")).optional(),
+});
+
+const RATIO_TEXT = "a ratio greater than 0 and at most 1, e.g. 0.05";
+const ratio = z.number(expected(RATIO_TEXT)).gt(0, expected(RATIO_TEXT)).max(1, expected(RATIO_TEXT));
+const POSITIVE_TEXT = "a number greater than 0";
+const positive = z.number(expected(POSITIVE_TEXT)).gt(0, expected(POSITIVE_TEXT));
+/** A threshold held for a while; either half may be given alone (the other keeps its default). */
+const thresholdOf = (value: z.ZodNumber) =>
+    obj({ threshold: value.optional(), for: duration.optional() }, "an object with threshold and for");
+const ratioThreshold = thresholdOf(ratio).optional();
+const positiveThreshold = thresholdOf(positive).optional();
+const forOnly = obj({ for: duration.optional() }, "an object with for").optional();
+const TEAM_TEXT = "a team name of lowercase letters, digits, '-' and '_'";
+const team = z.string(expected(TEAM_TEXT)).regex(/^[a-z0-9][a-z0-9_-]*$/, expected(TEAM_TEXT));
+const burnWindows = z
+    .array(obj({ factor: positive, long: duration, short: duration }, "an object with factor, long and short"), expected("a list of burn-rate windows"))
+    .min(1, expected("at least one burn-rate window"));
+
+/** `alerting`: thresholds and windows of the rules in alerts/ (defaults in config/defaults.ts). */
+export const alertingInput = obj({
+    teams: obj({ application: team.optional(), platform: team.optional() }).optional(),
+    minRequestRate: z.number(expected("a request rate in requests per second, 0 or more")).min(0, expected("a request rate in requests per second, 0 or more")).optional(),
+    api: obj({
+        errorRatioWindow: duration.optional(),
+        errorRatioWarning: ratioThreshold,
+        errorRatioCritical: ratioThreshold,
+        latencyP95: positiveThreshold,
+        latencyP99: positiveThreshold,
+        trafficDropped: positiveThreshold,
+        inFlight: positiveThreshold,
+    }).optional(),
+    websocket: obj({
+        connectionSpike: positiveThreshold,
+        abnormalDisconnects: ratioThreshold,
+        normalDisconnectReasons: z.array(z.string(expected("a reason label value")).min(1, expected("a reason label value")), expected("a list of reason label values")).optional(),
+        messageErrors: ratioThreshold,
+        errorMessageType: z.string(expected("a type label value")).min(1, expected("a type label value")).optional(),
+    }).optional(),
+    providers: obj({
+        errorRatio: ratioThreshold,
+        latencyP95: positiveThreshold,
+        rateLimitRemaining: positiveThreshold,
+        tokenBudgetPerHour: positiveThreshold,
+    }).optional(),
+    cacheDb: obj({
+        cacheHitRatio: ratioThreshold,
+        evictionSpike: positiveThreshold,
+        dbQueryP95: positiveThreshold,
+        dbPoolUtilisation: ratioThreshold,
+    }).optional(),
+    infrastructure: obj({
+        targetDown: forOnly,
+        clusterDown: ratioThreshold,
+        containerMemory: ratioThreshold,
+        cpuThrottling: ratioThreshold,
+        diskFull: positiveThreshold,
+        crashLooping: forOnly,
+        memoryLeak: positiveThreshold,
+        nodeNotReady: forOnly,
+    }).optional(),
+    selfMonitoring: obj({
+        notificationFailures: ratioThreshold,
+        collectorRefused: ratioThreshold,
+        collectorDropped: ratioThreshold,
+        logIngestionErrors: ratioThreshold,
+        componentDown: forOnly,
+    }).optional(),
+    slo: obj({ page: burnWindows.optional(), ticket: burnWindows.optional() }).optional(),
+    probes: obj({
+        failing: forOnly,
+        dnsFailing: forOnly,
+        latencyP95: positiveThreshold,
+        latencyWindow: duration.optional(),
+        certExpiryWarning: positiveThreshold,
+        certExpiryCritical: positiveThreshold,
+    }).optional(),
+});
+
+/** Blackbox-exporter modules a probe target may name (components/blackbox/config.ts defines them). */
+export const PROBE_MODULES = ["http_2xx", "http_body", "tcp_connect", "dns"] as const;
+const PROBE_SEVERITIES = ["critical", "warning", "info"] as const;
+
+/**
+ * `probes`: the blackbox exporter's workload and what it probes. URLs, module/URL agreement,
+ * intervals and body patterns are checked in resolve.ts, where the scrape interval is known.
+ */
+export const probesInput = obj({
+    ...workloadFields,
+    replicas: replicas(5).optional(),
+    serviceDiscovery: bool.optional(),
+    targets: z
+        .array(
+            obj({
+                name,
+                url: z.string(expected("a URL such as https://shop.example.com/health")).min(1, expected("a URL such as https://shop.example.com/health")),
+                module: z.enum(PROBE_MODULES, expected(`a probe module: ${PROBE_MODULES.join(", ")}`)).optional(),
+                interval: duration.optional(),
+                team: team.optional(),
+                severity: z.enum(PROBE_SEVERITIES, expected('"critical", "warning" or "info"')).optional(),
+                expectBody: z.string(expected("a regular expression the body must match")).min(1, expected("a regular expression the body must match")).optional(),
+                service: z.string(expected("a service name")).regex(/^[a-zA-Z0-9_.-]+$/, expected("a service name")).optional(),
+                namespace: dnsLabel.optional(),
+            }),
+            expected("a list of probe targets"),
+        )
+        .optional(),
 });
 
 export const ingressInput = obj({
@@ -243,17 +374,22 @@ export const ingressInput = obj({
     grafanaHost: hostName,
     jaegerHost: hostName.optional(),
     tlsSecretName: dnsLabel.optional(),
-    annotations: z.record(z.string(), z.string(), expected("a map of annotation names to values")).optional(),
+    annotations: z.record(z.string(), z.string(expected("a string annotation value")), expected("a map of annotation names to values")).optional(),
 });
 
 /** The whole stack file, keyed without the `observability:` prefix. */
 export const stackInput = z.strictObject({
     environment: z.enum(["dev", "staging", "prod"], expected('"dev", "staging" or "prod"')).optional(),
     clusterName: dnsLabel.optional(),
-    storageClass: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, expected("a StorageClass name")).optional(),
+    storageClass: z.string(expected("a StorageClass name")).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, expected("a StorageClass name")).optional(),
     metricPreset: z.enum(["prometheus", "otel"], expected('"prometheus" or "otel"')).optional(),
     runbookBaseUrl: httpUrl.optional(),
-    namespaces: obj({ monitoring: dnsLabel.optional(), agents: dnsLabel.optional(), ingressController: dnsLabel.optional() }).optional(),
+    namespaces: obj({
+        monitoring: dnsLabel.optional(),
+        agents: dnsLabel.optional(),
+        ingressController: dnsLabel.optional(),
+        applicationSelector: kubernetesLabelMap.optional(),
+    }).optional(),
     prometheus: prometheusInput.optional(),
     alertmanager: alertmanagerInput.optional(),
     grafana: grafanaInput.optional(),
@@ -265,6 +401,8 @@ export const stackInput = z.strictObject({
     receivers: z.array(receiverInput, expected("a list of receivers")).optional(),
     slos: z.array(sloInput, expected("a list of SLOs")).optional(),
     ingress: ingressInput.optional(),
+    alerting: alertingInput.optional(),
+    probes: probesInput.optional(),
 });
 
 export type StackInput = z.infer<typeof stackInput>;

@@ -116,12 +116,30 @@ export interface ObjectStorageConfig {
     readonly endpoint?: string;
 }
 
+/** Loki ingestion limits (per tenant; the stack runs one tenant). */
+export interface LokiLimitsConfig {
+    /** Sustained ingestion rate in MB/s over all streams. */
+    readonly ingestionRateMb: number;
+    /** Burst above the sustained rate, in MB. */
+    readonly ingestionBurstSizeMb: number;
+    /** Sustained rate of one stream (one service and level) in MB/s. */
+    readonly perStreamRateLimitMb: number;
+    /** Burst of one stream in MB. */
+    readonly perStreamRateLimitBurstMb: number;
+    /** Longest log line in KB; longer lines are truncated, not rejected. */
+    readonly maxLineSizeKb: number;
+    /** Most active streams at once. */
+    readonly maxStreams: number;
+}
+
 export interface LokiConfig extends ReplicatedConfig {
     readonly backend: "loki";
-    /** Log retention, enforced by the compactor. */
+    /** Log retention, enforced by the compactor; whole days, at least `1d`. */
     readonly retention: string;
     readonly storage: StorageConfig;
     readonly objectStorage?: ObjectStorageConfig;
+    /** Ingestion limits; a partial override keeps the environment's defaults for the rest. */
+    readonly limits: LokiLimitsConfig;
 }
 
 export interface ElasticsearchConfig extends ReplicatedConfig {
@@ -130,6 +148,13 @@ export interface ElasticsearchConfig extends ReplicatedConfig {
     readonly retention: string;
     readonly storage: StorageConfig;
     readonly kibana: WorkloadConfig;
+    /**
+     * Whether Elasticsearch memory-maps its index files (its default and fastest mode). That needs
+     * the node setting `vm.max_map_count` >= 262144 (see the README); set false on nodes where it
+     * cannot be raised, at some search-speed cost, instead of running a privileged init container.
+     * @default true
+     */
+    readonly allowMmap: boolean;
 }
 
 /** The log backend, chosen per stack. */
@@ -257,6 +282,220 @@ export interface NamespacesConfig {
     readonly agents: string;
     /** Namespace of the ingress controller allowed to reach the UIs. */
     readonly ingressController: string;
+    /**
+     * Labels of the namespaces whose pods may send OTLP to the collector gateway and to the
+     * node agents (their NetworkPolicies' `namespaceSelector`). Empty (the default) selects every
+     * namespace; e.g. `{"observability.example.com/telemetry": "enabled"}` admits only the
+     * namespaces labelled so. The agents reach the gateway whatever it selects.
+     */
+    readonly applicationSelector: Readonly<Record<string, string>>;
+}
+
+/** An alert condition: a threshold that must hold for a while before the alert fires. */
+export interface AlertThreshold {
+    /** The value compared against; its unit is given where the condition is declared. */
+    readonly threshold: number;
+    /** How long the condition must hold (the rule's `for:`), e.g. `5m`. */
+    readonly for: string;
+}
+
+/** An alert condition without a tunable threshold (e.g. `up == 0`): only its `for:`. */
+export interface AlertDuration {
+    /** How long the condition must hold (the rule's `for:`), e.g. `1m`. */
+    readonly for: string;
+}
+
+/** One window pair of a multiwindow, multi-burn-rate SLO alert (Google SRE workbook, ch. 5). */
+export interface BurnRateWindow {
+    /** Burn rate: how many times faster than the objective allows the error budget is spent. */
+    readonly factor: number;
+    /** Long window: the burn has lasted this long (e.g. `1h`); gives significance. */
+    readonly long: string;
+    /** Short window: the burn is still happening (e.g. `5m`); makes the alert resolve quickly. */
+    readonly short: string;
+}
+
+/** API (HTTP server) alert thresholds; ratios are in [0, 1], latencies in seconds. */
+export interface ApiAlerting {
+    /** Rate window of the error-ratio alerts: short, so that a large error ratio pages in minutes. @default "2m" */
+    readonly errorRatioWindow: string;
+    /** 5xx share of requests that warns. @default 0.05 for 2m */
+    readonly errorRatioWarning: AlertThreshold;
+    /** 5xx share of requests that pages; must exceed the warning threshold. @default 0.15 for 1m */
+    readonly errorRatioCritical: AlertThreshold;
+    /** p95 request latency in seconds. @default 1 for 10m */
+    readonly latencyP95: AlertThreshold;
+    /** p99 request latency in seconds. @default 1 for 5m */
+    readonly latencyP99: AlertThreshold;
+    /**
+     * Traffic dropped to zero: `threshold` is the request rate (req/s) the service had an hour
+     * before, below which a silent service is considered normal. @default 0.1 for 5m
+     */
+    readonly trafficDropped: AlertThreshold;
+    /** In-flight requests of one pod (saturation). @default 100 for 5m */
+    readonly inFlight: AlertThreshold;
+}
+
+/** WebSocket alert thresholds. */
+export interface WebsocketAlerting {
+    /** New connections per second as a multiple of the previous hour's rate. @default 3 for 5m */
+    readonly connectionSpike: AlertThreshold;
+    /** Share of disconnections with one abnormal reason. @default 0.1 for 10m */
+    readonly abnormalDisconnects: AlertThreshold;
+    /** `reason` values that are normal closes, never counted as abnormal. @default ["normal", "going_away"] */
+    readonly normalDisconnectReasons: readonly string[];
+    /** Share of messages whose `type` is {@link errorMessageType}. @default 0.05 for 10m */
+    readonly messageErrors: AlertThreshold;
+    /** The `type` label value of error messages. @default "error" */
+    readonly errorMessageType: string;
+}
+
+/** LLM / external provider alert thresholds. */
+export interface ProviderAlerting {
+    /** Share of a provider's requests with `status="error"`. @default 0.1 for 5m */
+    readonly errorRatio: AlertThreshold;
+    /** p95 provider latency in seconds. @default 30 for 10m */
+    readonly latencyP95: AlertThreshold;
+    /** `llm_rate_limit_remaining` below this many requests. @default 10 for 5m */
+    readonly rateLimitRemaining: AlertThreshold;
+    /** Token spend per hour of one service (input and output tokens). @default 1000000 for 15m */
+    readonly tokenBudgetPerHour: AlertThreshold;
+}
+
+/** Cache and database alert thresholds. */
+export interface CacheDbAlerting {
+    /** Cache hit ratio below this share. @default 0.7 for 10m */
+    readonly cacheHitRatio: AlertThreshold;
+    /** Evictions per second as a multiple of the previous hour's rate. @default 3 for 10m */
+    readonly evictionSpike: AlertThreshold;
+    /** p95 query latency in seconds. @default 0.5 for 10m */
+    readonly dbQueryP95: AlertThreshold;
+    /** Active connections as a share of the pool size. @default 0.9 for 5m */
+    readonly dbPoolUtilisation: AlertThreshold;
+}
+
+/** Infrastructure alert thresholds. */
+export interface InfrastructureAlerting {
+    /** A scrape target answers no scrape (`up == 0`). @default for 1m */
+    readonly targetDown: AlertDuration;
+    /** Share of all scrape targets down, or no Ready node: the cluster is unreachable. @default 0.5 for 2m */
+    readonly clusterDown: AlertThreshold;
+    /** Container working set as a share of its memory limit. @default 0.8 for 15m */
+    readonly containerMemory: AlertThreshold;
+    /** Share of CFS periods in which a container was throttled. @default 0.25 for 15m */
+    readonly cpuThrottling: AlertThreshold;
+    /** Hours ahead in which a filesystem is predicted (predict_linear over 6h) to be full. @default 4 for 30m */
+    readonly diskFull: AlertThreshold;
+    /** A container waits in CrashLoopBackOff. @default for 10m */
+    readonly crashLooping: AlertDuration;
+    /** Hours ahead in which a container's growing working set (over 2h) reaches its limit. @default 12 for 1h */
+    readonly memoryLeak: AlertThreshold;
+    /** A node is not Ready. @default for 5m */
+    readonly nodeNotReady: AlertDuration;
+}
+
+/** Thresholds of the stack's own health alerts; ratios are in [0, 1]. */
+export interface SelfMonitoringAlerting {
+    /** Share of Alertmanager notifications that failed. @default 0.01 for 5m */
+    readonly notificationFailures: AlertThreshold;
+    /** Share of telemetry the collector's receivers refused. @default 0.01 for 10m */
+    readonly collectorRefused: AlertThreshold;
+    /** Share of telemetry the collector's exporters failed to send or enqueue (dropped). @default 0.01 for 10m */
+    readonly collectorDropped: AlertThreshold;
+    /** Share of log lines the log backend rejected or failed to ingest. @default 0.01 for 10m */
+    readonly logIngestionErrors: AlertThreshold;
+    /** A stack component (Grafana) is down or has no target. @default for 5m */
+    readonly componentDown: AlertDuration;
+}
+
+/** SLO burn-rate alert windows. */
+export interface SloAlerting {
+    /** Pairs that page (critical). @default 14.4x over 1h and 5m, 6x over 6h and 30m */
+    readonly page: readonly BurnRateWindow[];
+    /** Pairs that open a ticket (warning). @default 3x over 1d and 2h, 1x over 3d and 6h */
+    readonly ticket: readonly BurnRateWindow[];
+}
+
+/**
+ * Alert thresholds and windows. The rules in `alerts/` are built from these values, and the
+ * dashboards draw the same values as their thresholds, so a panel turns red where an alert fires.
+ */
+export interface AlertingConfig {
+    /** `team` label of the alerts: application alerts (API, WebSocket, providers, cache and database) and platform alerts (infrastructure, self-monitoring). */
+    readonly teams: { readonly application: string; readonly platform: string };
+    /**
+     * Minimum request rate (req/s) over an alert's window for ratio alerts (error ratios, SLO
+     * burn rates, hit ratios) to fire: below it a ratio is noise (1 failed request of 3 is 33%).
+     * @default 0.1 (six requests a minute)
+     */
+    readonly minRequestRate: number;
+    readonly api: ApiAlerting;
+    readonly websocket: WebsocketAlerting;
+    readonly providers: ProviderAlerting;
+    readonly cacheDb: CacheDbAlerting;
+    readonly infrastructure: InfrastructureAlerting;
+    readonly selfMonitoring: SelfMonitoringAlerting;
+    readonly slo: SloAlerting;
+    /** Synthetic-probe (blackbox exporter) alerts. */
+    readonly probes: ProbeAlerting;
+}
+
+/**
+ * Thresholds of the synthetic-probe alerts (alerts/probes.ts). Certificate thresholds are in days,
+ * latency in seconds.
+ */
+export interface ProbeAlerting {
+    /** A probe fails (anything but name resolution). @default for 2m */
+    readonly failing: AlertDuration;
+    /** A DNS probe fails, or a probe cannot resolve its target's host name. @default for 2m */
+    readonly dnsFailing: AlertDuration;
+    /** p95 of a probe's duration over {@link latencyWindow}, in seconds. @default 1 for 5m */
+    readonly latencyP95: AlertThreshold;
+    /** Window of the probe-latency quantile. @default "10m" */
+    readonly latencyWindow: string;
+    /** Days before the earliest certificate of a TLS probe expires: warns below. @default 14 for 10m */
+    readonly certExpiryWarning: AlertThreshold;
+    /** Days before the earliest certificate expires: pages below; less than the warning. @default 3 for 10m */
+    readonly certExpiryCritical: AlertThreshold;
+}
+
+/** Blackbox-exporter modules a probe target may use (components/blackbox/config.ts). */
+export type ProbeModule = "http_2xx" | "http_body" | "tcp_connect" | "dns";
+
+/** One synthetic probe of the stack config, resolved. */
+export interface ProbeTargetConfig {
+    /** Unique name of the probe (a DNS label). */
+    readonly name: string;
+    /**
+     * What is probed: `http(s)://host[:port]/path` for the HTTP modules, `tcp://host:port` for
+     * tcp_connect, `dns://resolver[:port]/name.to.resolve` for dns.
+     */
+    readonly url: string;
+    /** @default http_body when expectBody is set, else the module the URL's scheme implies */
+    readonly module: ProbeModule;
+    /** How often the target is probed; at least `prometheus.scrapeInterval`. @default prometheus.scrapeInterval */
+    readonly interval: string;
+    /** `team` of the probe's alerts. @default alerting.teams.application */
+    readonly team: string;
+    /** `severity` of the probe-failure and DNS alerts. @default "critical" */
+    readonly severity: "critical" | "warning" | "info";
+    /** http_body only: RE2 regular expression the response body must match. */
+    readonly expectBody?: string;
+    /** `service` label of the probe's series. @default name */
+    readonly service: string;
+    /** `namespace` label: the namespace of a `<svc>.<ns>.svc` host, else `external`, unless set. */
+    readonly namespace: string;
+}
+
+/** Synthetic monitoring: the blackbox exporter and what it probes. */
+export interface ProbesConfig extends ReplicatedConfig {
+    /** Probes declared in the stack config. */
+    readonly targets: readonly ProbeTargetConfig[];
+    /**
+     * Probe every Service annotated `probe.observability/path` (with optional `/port`, `/module`,
+     * `/scheme`, `/severity`, `/team`), found through kubernetes_sd role service. @default true
+     */
+    readonly serviceDiscovery: boolean;
 }
 
 /** Everything the program needs, resolved and validated. */
@@ -280,7 +519,11 @@ export interface StackConfig {
     readonly collector: CollectorConfig;
     readonly nodeExporter: WorkloadConfig;
     readonly kubeStateMetrics: WorkloadConfig;
+    /** Synthetic monitoring (blackbox exporter, probe targets, Service discovery). */
+    readonly probes: ProbesConfig;
     readonly receivers: readonly ReceiverConfig[];
     readonly slos: readonly SloConfig[];
+    /** Alert thresholds and windows (see {@link AlertingConfig}). */
+    readonly alerting: AlertingConfig;
     readonly ingress?: IngressConfig;
 }

@@ -5,6 +5,11 @@
 //   delivery alert delivery latency (Prometheus firing → webhook sink) with the prod timings, median
 //            of 5 runs against real Prometheus + 3 clustered Alertmanagers (scripts/bench-delivery.ts;
 //            takes ~12 min)
+//   alerts   alert quality: incident and benign scenarios through promtool in simulated time, minutes
+//            from onset to the first warning and page, false alerts, and issue 4's targets (exit 1 if missed)
+//   dashboards dashboard load cost: every panel query over 6 h of backfilled history (>100k series), server
+//            time and samples per dashboard with and without recording rules (scripts/bench-dashboards.ts;
+//            first run ~30 min building the blocks, later runs reuse them)
 "use strict";
 const { spawnSync } = require("child_process");
 const fs = require("fs");
@@ -58,8 +63,26 @@ function benchDelivery({ runs = 5 } = {}) {
     if (r.status !== 0) throw new Error(`delivery bench failed (exit ${r.status ?? r.signal})`);
 }
 
+function benchAlerts() {
+    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(root, "scripts/bench-alerts.ts")], {
+        cwd: root,
+        stdio: "inherit",
+    });
+    if (r.status !== 0) throw new Error(`alerts bench: ${r.status === 1 ? "a target is not met" : `failed (exit ${r.status ?? r.signal})`}`);
+}
+
+function benchDashboards() {
+    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(root, "scripts/bench-dashboards.ts")], {
+        cwd: root,
+        stdio: "inherit",
+    });
+    if (r.status !== 0) throw new Error(`dashboards bench failed (exit ${r.status ?? r.signal})`);
+}
+
 const suites = { render: () => benchRender({ stack: "prod", runs: 5 }) };
 suites.delivery = () => benchDelivery({ runs: 5 });
+suites.alerts = () => benchAlerts();
+suites.dashboards = () => benchDashboards();
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((s) => !suites[s]);
 if (unknown.length) {

@@ -194,7 +194,8 @@ export class Alertmanager extends pulumi.ComponentResource {
                 podLabels,
                 labels,
                 ingress: [
-                    { description: "Prometheus and Grafana → 9093", from: [...args.clients, { podLabels }], ports: [{ port: ALERTMANAGER_PORT }] },
+                    // Peers only gossip on 9094; none of them calls another's API.
+                    { description: "Prometheus and Grafana → 9093", from: [...args.clients], ports: [{ port: ALERTMANAGER_PORT }] },
                     {
                         description: "Alertmanager peers → 9094 TCP and UDP (gossip)",
                         from: [{ podLabels }],

@@ -1,6 +1,6 @@
 /**
  * Every container image the stack runs, pinned to an exact version. Bump versions here only, and
- * keep the Prometheus and Alertmanager lines in step with the Debian packages the tests run
+ * keep the Prometheus, Alertmanager and blackbox-exporter lines in step with the Debian packages the tests run
  * (scripts/install-test-tools.sh), so the configs proven by promtool and amtool are the ones the
  * pods load.
  */
@@ -16,7 +16,9 @@ export const IMAGES = {
     kibana: "docker.elastic.co/kibana/kibana:8.18.0",
     jaeger: "docker.io/jaegertracing/jaeger:2.8.0",
     otelCollector: "docker.io/otel/opentelemetry-collector-contrib:0.129.0",
-    blackboxExporter: "quay.io/prometheus/blackbox-exporter:v0.27.0",
+    // The minor of Debian trixie's prometheus-blackbox-exporter (0.26.0), which checks the
+    // rendered blackbox.yml and runs the probes in the tests.
+    blackboxExporter: "quay.io/prometheus/blackbox-exporter:v0.26.0",
 } as const;
 
 export type ImageName = keyof typeof IMAGES;

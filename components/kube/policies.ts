@@ -41,8 +41,15 @@ export interface WorkloadPolicyArgs {
     readonly ingress: readonly IngressFlow[];
 }
 
-/** A NetworkPolicy admitting exactly `ingress` to the selected pods. */
+/**
+ * A NetworkPolicy admitting exactly `ingress` to the selected pods. Throws for a flow without
+ * peers: Kubernetes reads a rule with an empty `from` as "from every source".
+ */
 export function workloadNetworkPolicy(name: string, args: WorkloadPolicyArgs, opts: pulumi.CustomResourceOptions): k8s.networking.v1.NetworkPolicy {
+    for (const f of args.ingress) {
+        if (f.from.length === 0) throw new Error(`NetworkPolicy ${name}: flow "${f.description}" names no peer, which Kubernetes would read as every source`);
+        if (f.ports.length === 0) throw new Error(`NetworkPolicy ${name}: flow "${f.description}" names no port, which Kubernetes would read as every port`);
+    }
     return new k8s.networking.v1.NetworkPolicy(
         name,
         {

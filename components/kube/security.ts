@@ -7,6 +7,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type { Resources } from "../../config";
+import { MONITORING_PRIORITY_CLASS } from "./priority";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -84,7 +85,18 @@ export interface SecurePodSpecArgs extends Omit<PodSpec, "securityContext" | "au
     readonly fsGroup?: number;
 }
 
-/** Pod spec with a non-root pod security context and no service account token by default. */
+/**
+ * Default grace period between SIGTERM and SIGKILL (the Kubernetes default, stated explicitly so
+ * every pod template says how long it may take to stop). Stateful workloads that flush data on
+ * shutdown pass a longer `terminationGracePeriodSeconds`.
+ */
+export const DEFAULT_TERMINATION_GRACE_SECONDS = 30;
+
+/**
+ * Pod spec with a non-root pod security context and no service account token by default. It
+ * also runs the pod with the stack's PriorityClass ({@link MONITORING_PRIORITY_CLASS}) and an
+ * explicit termination grace period unless the spec names its own.
+ */
 export function securePodSpec(args: SecurePodSpecArgs, exceptions: SecurityExceptions = {}): PodSpec {
     const { talksToApiServer, uid, fsGroup, ...rest } = args;
     const id = uid ?? DEFAULT_UID;
@@ -95,6 +107,8 @@ export function securePodSpec(args: SecurePodSpecArgs, exceptions: SecurityExcep
     }
     return {
         enableServiceLinks: false,
+        priorityClassName: MONITORING_PRIORITY_CLASS,
+        terminationGracePeriodSeconds: DEFAULT_TERMINATION_GRACE_SECONDS,
         ...(exceptions.hostNetwork ? { dnsPolicy: "ClusterFirstWithHostNet" } : {}),
         ...rest,
         automountServiceAccountToken: talksToApiServer ?? false,

@@ -55,6 +55,10 @@ export interface PrometheusConfigArgs {
     /** Scrape kubelet and cAdvisor over HTTPS with the service account token. @default true */
     readonly scrapeKubelet?: boolean;
     readonly staticJobs?: readonly StaticJob[];
+    /** Scrape jobs other components generate whole (the blackbox probe jobs). */
+    readonly extraJobs?: readonly Record<string, unknown>[];
+    /** Relabeling of alerts as they are sent (e.g. probe alerts taking their target's severity). */
+    readonly alertRelabelConfigs?: readonly Record<string, unknown>[];
     readonly remoteWrite?: readonly RemoteWriteTarget[];
     /**
      * Adds a `prometheus_replica` external label from the POD_NAME env var (HA pairs; remote
@@ -240,6 +244,7 @@ export function prometheusConfig(a: PrometheusConfigArgs): Record<string, unknow
             job_name: s.job,
             static_configs: [{ targets: [...s.targets], labels: { service: s.job, ...s.labels } }],
         })),
+        ...(a.extraJobs ?? []),
     ];
     const names = new Set<string>();
     for (const j of jobs) {
@@ -256,7 +261,14 @@ export function prometheusConfig(a: PrometheusConfigArgs): Record<string, unknow
         },
         rule_files: [`${RULES_DIR}/*.yml`],
         alerting: {
-            ...(a.replicaExternalLabel ? { alert_relabel_configs: [{ regex: "prometheus_replica", action: "labeldrop" }] } : {}),
+            ...(a.replicaExternalLabel || a.alertRelabelConfigs?.length
+                ? {
+                      alert_relabel_configs: [
+                          ...(a.replicaExternalLabel ? [{ regex: "prometheus_replica", action: "labeldrop" }] : []),
+                          ...(a.alertRelabelConfigs ?? []),
+                      ],
+                  }
+                : {}),
             alertmanagers: [
                 {
                     api_version: "v2",

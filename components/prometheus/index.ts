@@ -52,6 +52,14 @@ export interface PrometheusArgs {
     readonly remoteWriteTokens?: Readonly<Record<string, pulumi.Input<string>>>;
     /** Resources of the config-reloader sidecar. */
     readonly reloaderResources: Resources;
+    /**
+     * Accept pushed samples on /api/v1/write (`--web.enable-remote-write-receiver`): the
+     * OpenTelemetry Collector gateway writes OTLP metrics there, to every replica (see
+     * {@link Prometheus.remoteWriteUrls} and components/otel-collector/config.ts). The writers
+     * must also be in {@link queryClients}, which admits them to port 9090.
+     * @default false
+     */
+    readonly remoteWriteReceiver?: boolean;
 }
 
 /** Discovery needs to read these, cluster-wide, and nothing else (CONVENTIONS: least privilege). */
@@ -67,6 +75,8 @@ export class Prometheus extends pulumi.ComponentResource {
     public readonly serviceName: pulumi.Output<string>;
     /** Selector labels of the Prometheus pods (for other components' NetworkPolicies). */
     public readonly podLabels: Record<string, string>;
+    /** Remote-write URL of each replica by its stable per-pod DNS name (`.../api/v1/write`). */
+    public readonly remoteWriteUrls: pulumi.Output<string>[];
 
     constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
         super("observability:index:Prometheus", name, {}, opts);
@@ -146,6 +156,7 @@ export class Prometheus extends pulumi.ComponentResource {
                 `--storage.tsdb.retention.time=${args.retention}`,
                 `--storage.tsdb.retention.size=${args.retentionSize}`,
                 "--web.enable-lifecycle",
+                ...(args.remoteWriteReceiver ? ["--web.enable-remote-write-receiver"] : []),
                 "--web.console.templates=/etc/prometheus/consoles",
                 "--web.console.libraries=/etc/prometheus/console_libraries",
                 ...(replicas > 1 ? ["--enable-feature=expand-external-labels"] : []),
@@ -243,6 +254,10 @@ export class Prometheus extends pulumi.ComponentResource {
         );
 
         this.podLabels = podLabels;
+        this.remoteWriteUrls = Array.from(
+            { length: replicas },
+            (_, i) => pulumi.interpolate`http://${statefulSet.metadata.name}-${i}.${headless.metadata.name}.${ns}.svc:${PROMETHEUS_PORT}/api/v1/write`,
+        );
         this.serviceName = service.metadata.name;
         this.url = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc:${PROMETHEUS_PORT}`;
         this.registerOutputs({ url: this.url, serviceName: this.serviceName, statefulSet: statefulSet.metadata.name });

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { RULES_DIR, SA_CA_FILE, SA_TOKEN_FILE } from "../../components/prometheus/config";
+import { probeAlertRelabelConfigs } from "../../components/blackbox/config";
 import { ROOT } from "../support/program";
 import { makeTempDir, readManifests } from "../support/render";
 import { INSTALL_COMMAND, renderStack, run, toolPath } from "../support/tools";
@@ -242,12 +243,12 @@ describe.each(Object.keys(EXPECTED) as Stack[])("the %s stack's Prometheus confi
     if (want.ha) {
         it("adds the prometheus_replica external label and drops it from alerts so both replicas' alerts merge", () => {
             expect(m().config.global.external_labels.prometheus_replica).toBe("${POD_NAME}");
-            expect(m().config.alerting.alert_relabel_configs).toEqual([{ regex: "prometheus_replica", action: "labeldrop" }]);
+            expect(m().config.alerting.alert_relabel_configs).toEqual([{ regex: "prometheus_replica", action: "labeldrop" }, ...probeAlertRelabelConfigs()]);
         });
     } else {
-        it("has no prometheus_replica external label and no alert relabelling with a single replica", () => {
+        it("has no prometheus_replica external label with a single replica, and relabels only the probe alerts", () => {
             expect(m().config.global.external_labels).not.toHaveProperty("prometheus_replica");
-            expect(m().config.alerting).not.toHaveProperty("alert_relabel_configs");
+            expect(m().config.alerting.alert_relabel_configs).toEqual(probeAlertRelabelConfigs());
         });
     }
 });

@@ -72,9 +72,10 @@ const DURATION = "expected a duration such as 15d or 12h";
 const IMAGE = "expected an image pinned to a version, e.g. quay.io/prometheus/prometheus:v2.53.5 (not :latest)";
 const OBJECTIVE = "expected a percentage strictly between 0 and 100, e.g. 99.9";
 const BUCKETS = "expected one of the request histogram buckets 0.1, 0.25, 0.5, 1, 2.5 (seconds)";
+const ELASTICSEARCH_KEYS = "backend, resources, image, replicas, retention, storage, kibana, allowMmap";
 const TOP_LEVEL_KEYS =
     "environment, clusterName, storageClass, metricPreset, runbookBaseUrl, namespaces, prometheus, alertmanager, grafana, logs, " +
-    "tracing, collector, nodeExporter, kubeStateMetrics, receivers, slos, ingress";
+    "tracing, collector, nodeExporter, kubeStateMetrics, receivers, slos, ingress, alerting, probes";
 
 interface InvalidCase {
     title: string;
@@ -276,6 +277,42 @@ const INVALID: InvalidCase[] = [
         },
         problem: 'observability:slos[1].name = "avail": expected a unique SLO name (slos[0] has it too)',
     },
+    // alerting thresholds and windows
+    {
+        title: "rejects an alerting error-ratio threshold given as a percentage",
+        values: { alerting: { api: { errorRatioWarning: { threshold: 5 } } } },
+        problem: "observability:alerting.api.errorRatioWarning.threshold = 5: expected a ratio greater than 0 and at most 1, e.g. 0.05",
+    },
+    {
+        title: "rejects an alerting for: duration written in words",
+        values: { alerting: { cacheDb: { cacheHitRatio: { for: "ten minutes" } } } },
+        problem: `observability:alerting.cacheDb.cacheHitRatio.for = "ten minutes": ${DURATION}`,
+    },
+    {
+        title: "rejects a negative latency threshold",
+        values: { alerting: { api: { latencyP95: { threshold: -1 } } } },
+        problem: "observability:alerting.api.latencyP95.threshold = -1: expected a number greater than 0",
+    },
+    {
+        title: "rejects a critical error-ratio threshold at or below the warning one",
+        values: { alerting: { api: { errorRatioCritical: { threshold: 0.05 } } } },
+        problem: "observability:alerting.api.errorRatioCritical.threshold = 0.05: expected more than alerting.api.errorRatioWarning.threshold (0.05)",
+    },
+    {
+        title: "rejects a burn-rate short window that is not shorter than its long window",
+        values: { alerting: { slo: { page: [{ factor: 14.4, long: "1h", short: "2h" }] } } },
+        problem: 'observability:alerting.slo.page[0].short = "2h": expected a window shorter than alerting.slo.page[0].long (1h)',
+    },
+    {
+        title: "rejects an empty list of paging burn-rate windows",
+        values: { alerting: { slo: { page: [] } } },
+        problem: "observability:alerting.slo.page = []: expected at least one burn-rate window",
+    },
+    {
+        title: "rejects a misspelt alerting threshold key and lists the keys known there",
+        values: { alerting: { api: { latencyP95: { treshold: 2 } } } },
+        problem: "observability:alerting.api.latencyP95.treshold: unknown key; expected one of: threshold, for",
+    },
     // sampling
     {
         title: "rejects a negative sampling ratio",
@@ -310,7 +347,54 @@ const INVALID: InvalidCase[] = [
     {
         title: "rejects the loki-only objectStorage key under the elasticsearch backend",
         values: { logs: { backend: "elasticsearch", objectStorage: { kind: "s3", bucket: "logs" } } },
-        problem: "observability:logs.objectStorage: unknown key; expected one of: backend, resources, image, replicas, retention, storage, kibana",
+        problem: `observability:logs.objectStorage: unknown key; expected one of: ${ELASTICSEARCH_KEYS}`,
+    },
+    {
+        title: "rejects the loki-only ingestion limits under the elasticsearch backend",
+        values: { logs: { backend: "elasticsearch", limits: { ingestionRateMb: 8 } } },
+        problem: `observability:logs.limits: unknown key; expected one of: ${ELASTICSEARCH_KEYS}`,
+    },
+    {
+        title: "rejects the elasticsearch-only allowMmap key under the loki backend",
+        values: { logs: { backend: "loki", allowMmap: false } },
+        problem: "observability:logs.allowMmap: unknown key; expected one of: backend, resources, image, replicas, retention, storage, objectStorage, limits",
+    },
+    {
+        title: "rejects a sampling percentage written where the sampling ratio belongs",
+        values: { tracing: { samplingRatio: 10 } },
+        problem: "observability:tracing.samplingRatio = 10: expected a sampling ratio from 0 to 1",
+    },
+    {
+        title: "rejects an unknown trace storage kind",
+        values: { tracing: { jaeger: { storageBackend: "cassandra" } } },
+        problem: 'observability:tracing.jaeger.storageBackend = "cassandra": expected "memory", "badger" or "elasticsearch"',
+    },
+    {
+        title: "rejects an unknown object storage kind for Loki",
+        values: { logs: { backend: "loki", objectStorage: { kind: "azure", bucket: "logs" } } },
+        problem: 'observability:logs.objectStorage.kind = "azure": expected an object storage kind: "s3" or "gcs"',
+    },
+    {
+        title: "rejects a log retention that is not whole days",
+        values: { logs: { backend: "loki", retention: "36h" } },
+        problem:
+            'observability:logs.retention = "36h": expected whole days, at least 1d ' +
+            "(Loki deletes by daily index period, Elasticsearch's lifecycle counts days)",
+    },
+    {
+        title: "rejects a trace retention shorter than an hour",
+        values: { tracing: { jaeger: { retention: "30m" } } },
+        problem: 'observability:tracing.jaeger.retention = "30m": expected whole hours, at least 1h',
+    },
+    {
+        title: "rejects a Loki ingestion burst below the ingestion rate",
+        values: { logs: { backend: "loki", limits: { ingestionRateMb: 10, ingestionBurstSizeMb: 5 } } },
+        problem: "observability:logs.limits.ingestionBurstSizeMb = 5: expected at least logs.limits.ingestionRateMb (10)",
+    },
+    {
+        title: "rejects a fractional Loki stream limit",
+        values: { logs: { backend: "loki", limits: { maxStreams: 1.5 } } },
+        problem: "observability:logs.limits.maxStreams = 1.5: expected a whole number greater than 0",
     },
     // cross-field rules
     {
@@ -376,7 +460,7 @@ const INVALID: InvalidCase[] = [
         stack: "qa",
         values: {},
         problem:
-            'observability:environment is required: stack "qa" is not named dev, staging or prod, so set ' +
+            'observability:environment is required: expected dev, staging or prod (stack "qa" is not named after one); set it with ' +
             "`pulumi config set environment <dev|staging|prod> --stack qa`",
     },
     {
@@ -413,6 +497,75 @@ const INVALID: InvalidCase[] = [
         problem:
             'observability:namespaces.agents = "monitoring-agents": expected a namespace other than namespaces.monitoring ' +
             "(agents need the privileged Pod Security level, the monitoring namespace enforces restricted)",
+    },
+    // synthetic probes
+    {
+        title: "rejects a probe URL that is not a URL",
+        values: { probes: { targets: [{ name: "checkout", url: "checkout/health" }] } },
+        problem: 'observability:probes.targets[0].url = "checkout/health": expected an http://, https://, tcp:// or dns:// URL, such as https://shop.example.com/health',
+    },
+    {
+        title: "rejects an http_2xx probe of a URL without a host",
+        values: { probes: { targets: [{ name: "checkout", url: "http:///health", module: "http_2xx" }] } },
+        problem:
+            'observability:probes.targets[0].url = "http:///health": expected an http(s) URL with a host and no credentials, such as https://shop.example.com/health (module http_2xx)',
+    },
+    {
+        title: "rejects a probe URL that carries credentials",
+        values: { probes: { targets: [{ name: "admin", url: "https://user:secret@admin.example.com/health" }] } },
+        problem:
+            'observability:probes.targets[0].url = "https://user:secret@admin.example.com/health": expected an http(s) URL with a host and no credentials, such as https://shop.example.com/health (module http_2xx)',
+    },
+    {
+        title: "rejects a tcp_connect probe of an http URL",
+        values: { probes: { targets: [{ name: "db", url: "http://db.shop.svc:5432", module: "tcp_connect" }] } },
+        problem: 'observability:probes.targets[0].url = "http://db.shop.svc:5432": expected tcp://host:port, such as tcp://db.example.com:5432 (module tcp_connect)',
+    },
+    {
+        title: "rejects a dns probe without the name to resolve",
+        values: { probes: { targets: [{ name: "cluster-dns", url: "dns://kube-dns.kube-system.svc:53" }] } },
+        problem:
+            'observability:probes.targets[0].url = "dns://kube-dns.kube-system.svc:53": expected dns://resolver[:port]/name.to.resolve, such as dns://kube-dns.kube-system.svc:53/kubernetes.default.svc.cluster.local (module dns)',
+    },
+    {
+        title: "rejects an unknown probe module",
+        values: { probes: { targets: [{ name: "checkout", url: "https://shop.example.com/health", module: "icmp" }] } },
+        problem: 'observability:probes.targets[0].module = "icmp": expected a probe module: http_2xx, http_body, tcp_connect, dns',
+    },
+    {
+        title: "rejects a probe interval shorter than the scrape interval",
+        values: { probes: { targets: [{ name: "checkout", url: "https://shop.example.com/health", interval: "10s" }] } },
+        problem: 'observability:probes.targets[0].interval = "10s": expected at least prometheus.scrapeInterval (30s)',
+    },
+    {
+        title: "rejects a probe interval shorter than a stack's own scrape interval",
+        values: { prometheus: { scrapeInterval: "1m" }, probes: { targets: [{ name: "checkout", url: "https://shop.example.com/health", interval: "45s" }] } },
+        problem: 'observability:probes.targets[0].interval = "45s": expected at least prometheus.scrapeInterval (1m)',
+    },
+    {
+        title: "rejects an expected body on a module that does not read the body",
+        values: { probes: { targets: [{ name: "checkout", url: "https://shop.example.com/health", module: "http_2xx", expectBody: "ok" }] } },
+        problem: 'observability:probes.targets[0].expectBody = "ok": expected no expectBody with module http_2xx (only http_body reads the body)',
+    },
+    {
+        title: "rejects an expected body pattern RE2 cannot run (lookahead)",
+        values: { probes: { targets: [{ name: "checkout", url: "https://shop.example.com/health", expectBody: "(?=ok)" }] } },
+        problem: 'observability:probes.targets[0].expectBody = "(?=ok)": expected a regular expression in RE2 syntax (no lookaround or backreferences)',
+    },
+    {
+        title: "rejects two probes with the same name",
+        values: { probes: { targets: [{ name: "checkout", url: "https://a.example.com/health" }, { name: "checkout", url: "https://b.example.com/health" }] } },
+        problem: 'observability:probes.targets[1].name = "checkout": expected a unique probe name (probes.targets[0] has it too)',
+    },
+    {
+        title: "rejects a probe severity outside critical, warning and info",
+        values: { probes: { targets: [{ name: "checkout", url: "https://shop.example.com/health", severity: "page" }] } },
+        problem: 'observability:probes.targets[0].severity = "page": expected "critical", "warning" or "info"',
+    },
+    {
+        title: "rejects a critical certificate threshold that is not below the warning one",
+        values: { alerting: { probes: { certExpiryCritical: { threshold: 20 } } } },
+        problem: "observability:alerting.probes.certExpiryCritical.threshold = 20: expected fewer days than alerting.probes.certExpiryWarning.threshold (14)",
     },
 ];
 
@@ -683,6 +836,17 @@ describe("resolveConfig applies defaults only where a value is unset (??, not ||
     it("merges a partial resources override with the environment's defaults field by field", () => {
         const c = prod({ prometheus: { resources: { requests: { memory: "6Gi" } } } });
         expect(c.prometheus.resources).toEqual({ requests: { cpu: "1", memory: "6Gi" }, limits: { cpu: "2", memory: "8Gi" } });
+    });
+
+    it("merges a partial Loki limits override with the environment's limits and keeps mmap on for Elasticsearch unless turned off", () => {
+        const c = prod({ logs: { backend: "loki", limits: { ingestionRateMb: 20, ingestionBurstSizeMb: 40 } } });
+        expect(c.logs.backend === "loki" && c.logs.limits).toEqual({
+            ingestionRateMb: 20, ingestionBurstSizeMb: 40, perStreamRateLimitMb: 5, perStreamRateLimitBurstMb: 20, maxLineSizeKb: 256, maxStreams: 20000,
+        });
+        const es = prod({ logs: { backend: "elasticsearch" } });
+        expect(es.logs.backend === "elasticsearch" && es.logs.allowMmap).toBe(true);
+        const noMmap = prod({ logs: { backend: "elasticsearch", allowMmap: false } });
+        expect(noMmap.logs.backend === "elasticsearch" && noMmap.logs.allowMmap).toBe(false);
     });
 
     it("uses the explicit environment over the stack name, so a stack named qa can run the prod profile", () => {

@@ -161,11 +161,11 @@ describe("NodeExporter", () => {
         expect(pod.spec.serviceAccountName).toBe("obs-node-exporter");
     });
 
-    it("runs on every Linux node, tolerating every taint, with no priority class and 10% of nodes updated at a time", () => {
+    it("runs on every Linux node, tolerating every taint, with the stack's priority class and 10% of nodes updated at a time", () => {
         const ds = only(rs, DAEMON_SET).inputs.spec;
         expect(pod.spec.tolerations).toEqual([{ operator: "Exists" }]);
         expect(pod.spec.nodeSelector).toEqual({ "kubernetes.io/os": "linux" });
-        expect(pod.spec).not.toHaveProperty("priorityClassName");
+        expect(pod.spec.priorityClassName).toBe("observability-stack");
         expect(ds.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: "10%" } });
         expect(ds.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "node-exporter", "app.kubernetes.io/instance": "obs-node-exporter" });
     });
