@@ -109,14 +109,15 @@ export function render(key: StackKey): SecurityRender {
         pruneCache(hash);
         const lock = `${dir}.lock`;
         const deadline = Date.now() + 600_000;
-        for (;;) {
+        let owned = false;
+        while (!owned && !fs.existsSync(done)) {
             try {
                 fs.mkdirSync(lock);
+                owned = true;
                 break;
             } catch (e: any) {
                 if (e?.code !== "EEXIST") throw e;
             }
-            if (fs.existsSync(done)) break;
             try {
                 // A lock older than five minutes belongs to a killed run.
                 if (Date.now() - fs.statSync(lock).mtimeMs > 300_000) fs.rmSync(lock, { recursive: true, force: true });
@@ -126,11 +127,13 @@ export function render(key: StackKey): SecurityRender {
             if (Date.now() > deadline) throw new Error(`timed out waiting for the render lock ${lock}`);
             sleep(250);
         }
-        if (!fs.existsSync(done)) {
+        if (owned) {
             try {
-                fs.rmSync(dir, { recursive: true, force: true });
-                renderInto(key, dir);
-                fs.writeFileSync(done, new Date().toISOString());
+                if (!fs.existsSync(done)) {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                    renderInto(key, dir);
+                    fs.writeFileSync(done, new Date().toISOString());
+                }
             } finally {
                 fs.rmSync(lock, { recursive: true, force: true });
             }
