@@ -11,7 +11,7 @@ import type { ReceiverConfig, Resources, StorageConfig } from "../../config";
 import { credentialFile, notificationTemplates, renderAlertmanagerConfig } from "../../alerts/routing";
 import {
     childName, configReloader, imageFor, podDisruptionBudget, secureContainer, securePodSpec, selectorLabels,
-    spreadAcrossNodes, standardLabels, versionOf, workloadNetworkPolicy, IngressFlow, RENDER_DIR_ANNOTATION,
+    spreadAcrossNodes, standardLabels, versionOf, workloadNetworkPolicy, IngressFlow, RENDER_DIR_ANNOTATION, statefulData, STATEFUL_SET_OPTIONS,
 } from "../kube";
 
 export const ALERTMANAGER_PORT = 9093;
@@ -145,6 +145,7 @@ export class Alertmanager extends pulumi.ComponentResource {
         });
         const checksum = crypto.createHash("sha256").update(configText).update(templates).digest("hex");
         const storage = args.storage;
+        const data = statefulData({ storage, podLabels, emptyDirSizeLimit: "512Mi", ...(args.storageClass ? { storageClass: args.storageClass } : {}) });
         new k8s.apps.v1.StatefulSet(
             stsName,
             {
@@ -163,28 +164,14 @@ export class Alertmanager extends pulumi.ComponentResource {
                             volumes: [
                                 { name: "config", configMap: { name: configMap.metadata.name } },
                                 { name: "secrets", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
-                                ...(storage.enabled ? [] : [{ name: "data", emptyDir: { sizeLimit: "512Mi" } }]),
+                                ...data.volumes,
                             ],
                         }),
                     },
-                    ...(storage.enabled
-                        ? {
-                              persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-                              volumeClaimTemplates: [
-                                  {
-                                      metadata: { name: "data", labels: podLabels },
-                                      spec: {
-                                          accessModes: ["ReadWriteOnce"],
-                                          ...(args.storageClass ? { storageClassName: args.storageClass } : {}),
-                                          resources: { requests: { storage: storage.size } },
-                                      },
-                                  },
-                              ],
-                          }
-                        : {}),
+                    ...data.claims,
                 },
             },
-            { ...childOpts, replaceOnChanges: ["spec.volumeClaimTemplates"], deleteBeforeReplace: true },
+            { ...childOpts, ...STATEFUL_SET_OPTIONS },
         );
         podDisruptionBudget(childName(name), { namespace: ns, podLabels, labels, replicas, maxUnavailable: 1 }, childOpts);
         workloadNetworkPolicy(

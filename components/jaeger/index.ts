@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import type { IngressConfig, Resources, StorageConfig } from "../../config";
-import { childName, FlowPeer, imageFor, RENDER_DIR_ANNOTATION, secureContainer, securePodSpec, selectorLabels, standardLabels, versionOf, workloadNetworkPolicy } from "../kube";
+import { childName, FlowPeer, imageFor, RENDER_DIR_ANNOTATION, secureContainer, securePodSpec, selectorLabels, standardLabels, versionOf, workloadNetworkPolicy, statefulData, STATEFUL_SET_OPTIONS } from "../kube";
 import { BACKEND_SERVICES } from "../kube/constants";
 import {
     BADGER_DIR, JAEGER_ADMIN_PORT, JAEGER_HEALTH_PORT, JAEGER_OTLP_GRPC_PORT, JAEGER_OTLP_HTTP_PORT, JAEGER_QUERY_GRPC_PORT, JAEGER_UI_PORT,
@@ -134,7 +134,6 @@ export class Jaeger extends pulumi.ComponentResource {
         );
 
         const badgerVolume = args.storageBackend === "badger";
-        const persistent = badgerVolume && args.storage.enabled;
         const container = secureContainer({
             name: "jaeger",
             image,
@@ -157,6 +156,7 @@ export class Jaeger extends pulumi.ComponentResource {
                 ...(secret ? [{ name: "elasticsearch", mountPath: ES_SECRET_DIR, readOnly: true }] : []),
             ],
         });
+        const data = statefulData({ storage: args.storage, podLabels, ...(args.storageClass ? { storageClass: args.storageClass } : {}) });
         new k8s.apps.v1.StatefulSet(
             childName(name),
             {
@@ -175,29 +175,15 @@ export class Jaeger extends pulumi.ComponentResource {
                             volumes: [
                                 { name: "config", configMap: { name: configMap.metadata.name } },
                                 { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-                                ...(badgerVolume && !persistent ? [{ name: "data", emptyDir: { sizeLimit: args.storage.size } }] : []),
+                                ...(badgerVolume ? data.volumes : []),
                                 ...(secret ? [{ name: "elasticsearch", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } }] : []),
                             ],
                         }),
                     },
-                    ...(persistent
-                        ? {
-                              persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-                              volumeClaimTemplates: [
-                                  {
-                                      metadata: { name: "data", labels: podLabels },
-                                      spec: {
-                                          accessModes: ["ReadWriteOnce"],
-                                          ...(args.storageClass ? { storageClassName: args.storageClass } : {}),
-                                          resources: { requests: { storage: args.storage.size } },
-                                      },
-                                  },
-                              ],
-                          }
-                        : {}),
+                    ...(badgerVolume ? data.claims : {}),
                 },
             },
-            { ...childOpts, replaceOnChanges: ["spec.volumeClaimTemplates"], deleteBeforeReplace: true },
+            { ...childOpts, ...STATEFUL_SET_OPTIONS },
         );
         const ingressPeers: FlowPeer[] = args.ingress?.jaegerHost && args.ingressControllerNamespace ? [{ namespace: args.ingressControllerNamespace }] : [];
         workloadNetworkPolicy(

@@ -5,3 +5,4 @@ export * from "./policies";
 export * from "./priority";
 export * from "./render";
 export * from "./reloader";
+export * from "./storage";

@@ -23,7 +23,7 @@ import type { Resources, StorageConfig, WorkloadConfig } from "../../config";
 import { parseQuantity } from "../../config/resolve";
 import {
     childName, FlowPeer, imageFor, podDisruptionBudget, RENDER_DIR_ANNOTATION, restrictedSecurityContext, secureContainer, securePodSpec,
-    selectorLabels, spreadAcrossNodes, standardLabels, versionOf, workloadNetworkPolicy,
+    selectorLabels, spreadAcrossNodes, standardLabels, versionOf, workloadNetworkPolicy, statefulData, STATEFUL_SET_OPTIONS,
 } from "../kube";
 import { BACKEND_SERVICES } from "../kube/constants";
 import {
@@ -270,6 +270,7 @@ export class Elasticsearch extends pulumi.ComponentResource {
             ],
         };
         const storage = args.storage;
+        const data = statefulData({ storage, podLabels, ...(args.storageClass ? { storageClass: args.storageClass } : {}) });
         new k8s.apps.v1.StatefulSet(
             stsName,
             {
@@ -294,28 +295,14 @@ export class Elasticsearch extends pulumi.ComponentResource {
                                 { name: "transport-tls", secret: { secretName: transportTls.metadata.name, defaultMode: 0o440 } },
                                 { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
                                 { name: "logs", emptyDir: { sizeLimit: "1Gi" } },
-                                ...(storage.enabled ? [] : [{ name: "data", emptyDir: { sizeLimit: storage.size } }]),
+                                ...data.volumes,
                             ],
                         }),
                     },
-                    ...(storage.enabled
-                        ? {
-                              persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-                              volumeClaimTemplates: [
-                                  {
-                                      metadata: { name: "data", labels: podLabels },
-                                      spec: {
-                                          accessModes: ["ReadWriteOnce"],
-                                          ...(args.storageClass ? { storageClassName: args.storageClass } : {}),
-                                          resources: { requests: { storage: storage.size } },
-                                      },
-                                  },
-                              ],
-                          }
-                        : {}),
+                    ...data.claims,
                 },
             },
-            { ...childOpts, replaceOnChanges: ["spec.volumeClaimTemplates"], deleteBeforeReplace: true },
+            { ...childOpts, ...STATEFUL_SET_OPTIONS },
         );
         podDisruptionBudget(stsName, { namespace: ns, podLabels, labels, replicas }, childOpts);
 

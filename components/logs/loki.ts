@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import type { LokiLimitsConfig, ObjectStorageConfig, Resources, StorageConfig } from "../../config";
-import { childName, FlowPeer, imageFor, RENDER_DIR_ANNOTATION, secureContainer, securePodSpec, selectorLabels, standardLabels, versionOf, workloadNetworkPolicy } from "../kube";
+import { childName, FlowPeer, imageFor, RENDER_DIR_ANNOTATION, secureContainer, securePodSpec, selectorLabels, standardLabels, versionOf, workloadNetworkPolicy, statefulData, STATEFUL_SET_OPTIONS } from "../kube";
 import { BACKEND_SERVICES } from "../kube/constants";
 import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, renderLokiConfig } from "./loki-config";
 
@@ -109,6 +109,7 @@ export class Loki extends pulumi.ComponentResource {
             ],
         });
         const storage = args.storage;
+        const data = statefulData({ storage, podLabels, ...(args.storageClass ? { storageClass: args.storageClass } : {}) });
         new k8s.apps.v1.StatefulSet(
             childName(name),
             {
@@ -129,28 +130,14 @@ export class Loki extends pulumi.ComponentResource {
                             volumes: [
                                 { name: "config", configMap: { name: configMap.metadata.name } },
                                 { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
-                                ...(storage.enabled ? [] : [{ name: "data", emptyDir: { sizeLimit: storage.size } }]),
+                                ...data.volumes,
                             ],
                         }),
                     },
-                    ...(storage.enabled
-                        ? {
-                              persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-                              volumeClaimTemplates: [
-                                  {
-                                      metadata: { name: "data", labels: podLabels },
-                                      spec: {
-                                          accessModes: ["ReadWriteOnce"],
-                                          ...(args.storageClass ? { storageClassName: args.storageClass } : {}),
-                                          resources: { requests: { storage: storage.size } },
-                                      },
-                                  },
-                              ],
-                          }
-                        : {}),
+                    ...data.claims,
                 },
             },
-            { ...childOpts, replaceOnChanges: ["spec.volumeClaimTemplates"], deleteBeforeReplace: true },
+            { ...childOpts, ...STATEFUL_SET_OPTIONS },
         );
         workloadNetworkPolicy(
             childName(name),

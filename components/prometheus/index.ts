@@ -9,7 +9,7 @@ import * as crypto from "crypto";
 import type { Resources, StorageConfig } from "../../config";
 import {
     childName, imageFor, podDisruptionBudget, secureContainer, securePodSpec, selectorLabels, spreadAcrossNodes,
-    standardLabels, versionOf, workloadNetworkPolicy, IngressFlow,
+    standardLabels, versionOf, workloadNetworkPolicy, IngressFlow, statefulData, STATEFUL_SET_OPTIONS,
 } from "../kube";
 import { RENDER_DIR_ANNOTATION } from "../kube/render";
 import { configReloader } from "../kube/reloader";
@@ -186,6 +186,7 @@ export class Prometheus extends pulumi.ComponentResource {
         });
 
         const storage = args.storage;
+        const data = statefulData({ storage, podLabels, volumeName: dataVolume, emptyDirSizeLimit: "2Gi", ...(args.storageClass ? { storageClass: args.storageClass } : {}) });
         const statefulSet = new k8s.apps.v1.StatefulSet(
             childName(name),
             {
@@ -213,30 +214,16 @@ export class Prometheus extends pulumi.ComponentResource {
                                 { name: "config", configMap: { name: configMap.metadata.name } },
                                 { name: "rules", configMap: { name: rulesMap.metadata.name } },
                                 ...(tokenSecret ? [{ name: "remote-write", secret: { secretName: tokenSecret.metadata.name, defaultMode: 0o440 } }] : []),
-                                ...(storage.enabled ? [] : [{ name: dataVolume, emptyDir: { sizeLimit: "2Gi" } }]),
+                                ...data.volumes,
                             ],
                         }),
                     },
-                    ...(storage.enabled
-                        ? {
-                              persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-                              volumeClaimTemplates: [
-                                  {
-                                      metadata: { name: dataVolume, labels: podLabels },
-                                      spec: {
-                                          accessModes: ["ReadWriteOnce"],
-                                          ...(args.storageClass ? { storageClassName: args.storageClass } : {}),
-                                          resources: { requests: { storage: storage.size } },
-                                      },
-                                  },
-                              ],
-                          }
-                        : {}),
+                    ...data.claims,
                 },
             },
             // volumeClaimTemplates are immutable: a change must replace the StatefulSet (the
             // claims themselves are retained by the retention policy above).
-            { ...childOpts, replaceOnChanges: ["spec.volumeClaimTemplates"], deleteBeforeReplace: true },
+            { ...childOpts, ...STATEFUL_SET_OPTIONS },
         );
 
         podDisruptionBudget(childName(name), { namespace: ns, podLabels, labels, replicas }, childOpts);
