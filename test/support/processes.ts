@@ -70,6 +70,19 @@ export function makeTempDir(prefix: string): string {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Whether `exit` settles within `ms`. The timer is cleared as soon as it does: a pending grace
+ * timer would keep Jest's worker alive after the last test ("did not exit one second after").
+ */
+async function exitsWithin(exit: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+        return await Promise.race([exit.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
 /** The last `n` lines of a file ("" when it does not exist). */
 export function tailFile(file: string, n = 30): string {
     try {
@@ -173,10 +186,9 @@ export class ManagedProcess {
     async stop(graceMs = 5000): Promise<void> {
         if (!this.running || this.child.pid === undefined) return;
         this.signal("SIGTERM");
-        const exited = await Promise.race([this.exitPromise.then(() => true), sleep(graceMs).then(() => false)]);
-        if (!exited) {
+        if (!(await exitsWithin(this.exitPromise, graceMs))) {
             this.signal("SIGKILL");
-            await Promise.race([this.exitPromise, sleep(2000)]);
+            await exitsWithin(this.exitPromise, 2000);
         }
     }
 
