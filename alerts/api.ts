@@ -2,10 +2,10 @@
  * API (HTTP server) rules: recording rules for the request, error and latency series the
  * dashboards and alerts read, and the API alerts (error ratio, latency, traffic drop, saturation).
  */
-import { aggBy, bucketRate, by, rate, re, selector, sumBy } from "../telemetry";
+import { aggBy, bucketRate, by, rate, re, selector, series, sumBy } from "../telemetry";
 import { and, alert, groupBy, num, pct, RuleContext, SCOPE, SERVICE_REF } from "./common";
 import type { RuleGroup } from "./index";
-import { RECORDING } from "./recording";
+import { RECORDING, ROUTE_RULES_INTERVAL } from "./recording";
 
 /** The 5xx matcher of the request counter's `status` label. */
 export const SERVER_ERROR = re("5..");
@@ -13,15 +13,16 @@ export const SERVER_ERROR = re("5..");
 /** `<recorded series>{}` and friends: recorded series are read by name. */
 const r = (name: keyof typeof RECORDING): string => RECORDING[name].record;
 
+// `and ... > 0`: a service without requests has no quantile series rather than NaN.
+const quantile = (p: number, group: string[], source: string, traffic: string) => `histogram_quantile(${p}, ${sumBy(["le", ...group], source)})\nand\n${traffic} > 0`;
+
 export function apiRecordingGroup(ctx: RuleContext): RuleGroup {
-    const { requests, duration } = ctx.m.http;
+    const { requests, duration, inFlight, activeUsers } = ctx.m.http;
     const svc = groupBy(requests, ["service"]);
     const svcDuration = groupBy(duration, ["service"]);
-    const routeDuration = groupBy(duration, ["service", "route"]);
     const errors = sumBy(svc, rate(requests, { status: SERVER_ERROR }, "5m"));
     const total = sumBy(svc, rate(requests, {}, "5m"));
-    // `and ... > 0`: a service without requests has no quantile series rather than NaN.
-    const q = (p: number, group: string[], source: string, traffic: string) => `histogram_quantile(${p}, ${sumBy(["le", ...group], source)})\nand\n${traffic} > 0`;
+    const q = quantile;
     return {
         name: "api.recording",
         rules: [
@@ -31,19 +32,35 @@ export function apiRecordingGroup(ctx: RuleContext): RuleGroup {
             // `> 0` drops services without requests: the ratio is absent, never NaN.
             { record: r("serviceErrorRatio"), expr: `${r("serviceErrorRate")}\n/\n(${r("serviceRequestRate")} > 0)` },
             { record: r("serviceStatusRequestRate"), expr: sumBy(groupBy(requests, ["service", "status"]), rate(requests, {}, "5m")) },
-            { record: r("serviceRouteRequestRate"), expr: sumBy(groupBy(requests, ["service", "route"]), rate(requests, {}, "5m")) },
-            {
-                record: r("serviceRouteErrorRatio"),
-                expr:
-                    `(\n${sumBy(groupBy(requests, ["service", "route"]), rate(requests, { status: SERVER_ERROR }, "5m"))}\nor\n0 * ${r("serviceRouteRequestRate")}\n)\n` +
-                    `/\n(${r("serviceRouteRequestRate")} > 0)`,
-            },
             { record: r("serviceLatencyBuckets"), expr: sumBy(["le", ...svcDuration], bucketRate(duration, {}, "5m")) },
-            { record: r("serviceRouteLatencyBuckets"), expr: sumBy(["le", ...routeDuration], bucketRate(duration, {}, "5m")) },
             { record: r("serviceLatencyP50"), expr: q(0.5, svcDuration, r("serviceLatencyBuckets"), r("serviceRequestRate")) },
             { record: r("serviceLatencyP95"), expr: q(0.95, svcDuration, r("serviceLatencyBuckets"), r("serviceRequestRate")) },
             { record: r("serviceLatencyP99"), expr: q(0.99, svcDuration, r("serviceLatencyBuckets"), r("serviceRequestRate")) },
-            { record: r("serviceRouteLatencyP95"), expr: q(0.95, routeDuration, r("serviceRouteLatencyBuckets"), r("serviceRouteRequestRate")) },
+            { record: r("serviceInFlight"), expr: aggBy("sum", groupBy(inFlight, ["service"]), selector(inFlight)) },
+            { record: r("serviceActiveUsers"), expr: aggBy("sum", groupBy(activeUsers, ["service"]), selector(activeUsers)) },
+        ],
+    };
+}
+
+/** Per-route rules, for API Performance only (no alert reads them), once every {@link ROUTE_RULES_INTERVAL}. */
+export function apiRouteRecordingGroup(ctx: RuleContext): RuleGroup {
+    const { requests, duration, requestSize } = ctx.m.http;
+    const routes = groupBy(requests, ["service", "route"]);
+    const routeDuration = groupBy(duration, ["service", "route"]);
+    const routeSize = groupBy(requestSize, ["service", "route"]);
+    return {
+        name: "api.routes.recording",
+        interval: ROUTE_RULES_INTERVAL,
+        rules: [
+            { record: r("serviceRouteRequestRate"), expr: sumBy(routes, rate(requests, {}, "5m")) },
+            {
+                record: r("serviceRouteErrorRatio"),
+                expr: `(\n${sumBy(routes, rate(requests, { status: SERVER_ERROR }, "5m"))}\nor\n0 * ${r("serviceRouteRequestRate")}\n)\n/\n(${r("serviceRouteRequestRate")} > 0)`,
+            },
+            { record: r("serviceRouteLatencyBuckets"), expr: sumBy(["le", ...routeDuration], bucketRate(duration, {}, "5m")) },
+            { record: r("serviceRouteLatencyP95"), expr: quantile(0.95, routeDuration, r("serviceRouteLatencyBuckets"), r("serviceRouteRequestRate")) },
+            { record: r("serviceRouteRequestSizeBuckets"), expr: sumBy(["le", ...routeSize], bucketRate(requestSize, {}, "5m")) },
+            { record: r("serviceRouteRequestSizeSum"), expr: sumBy(routeSize, `rate(${series(requestSize, "_sum")}[5m])`) },
         ],
     };
 }

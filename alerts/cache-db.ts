@@ -32,6 +32,7 @@ export function cacheDbRecordingGroup(ctx: RuleContext): RuleGroup {
                 record: r("dbPoolUtilisation"),
                 expr: `${aggBy("sum", byDb, selector(db.connections, { state: eq("active") }))}\n/\n(${aggBy("sum", groupBy(db.connectionsMax, ["service", "db"]), selector(db.connectionsMax))} > 0)`,
             },
+            { record: r("dbConnections"), expr: aggBy("sum", groupBy(db.connections, ["service", "db", "state"]), selector(db.connections)) },
         ],
     };
 }

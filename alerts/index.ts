@@ -10,7 +10,7 @@
  */
 import * as yaml from "js-yaml";
 import type { StackConfig } from "../config";
-import { apiAlertGroup, apiRecordingGroup } from "./api";
+import { apiAlertGroup, apiRecordingGroup, apiRouteRecordingGroup } from "./api";
 import { cacheDbAlertGroup, cacheDbRecordingGroup } from "./cache-db";
 import { ruleContext, RuleContext } from "./common";
 import { infrastructureAlertGroup, infrastructureRecordingGroup } from "./infrastructure";
@@ -22,7 +22,7 @@ import { websocketAlertGroup, websocketRecordingGroup } from "./websocket";
 
 export { ruleContext } from "./common";
 export type { RuleContext, RuleContextArgs } from "./common";
-export { RECORDING, SLO_RECORDING, SLI_WINDOWS } from "./recording";
+export { RECORDING, ROUTE_RULES_INTERVAL, SLO_RECORDING, SLI_WINDOWS } from "./recording";
 export type { RecordingRef, RecordingKey } from "./recording";
 export { errorBudget, sliWindows } from "./slo";
 /** Thresholds and windows the rules use; dashboards draw the same values (`cfg.alerting`). */
@@ -71,6 +71,7 @@ export function selfMonitoringGroups(ctx: RuleContext = ruleContext()): RuleGrou
 export function ruleGroups(ctx: RuleContext = ruleContext()): RuleGroup[] {
     return [
         apiRecordingGroup(ctx),
+        apiRouteRecordingGroup(ctx),
         websocketRecordingGroup(ctx),
         providersRecordingGroup(ctx),
         cacheDbRecordingGroup(ctx),

@@ -4,7 +4,7 @@
  * nodes. Metric names are upstream ones (node-exporter, cAdvisor, kube-state-metrics), from
  * `INFRA` in telemetry/.
  */
-import { aggBy, INFRA, sumBy } from "../telemetry";
+import { aggBy, INFRA, sumBy, VIRTUAL_NETWORK_DEVICES } from "../telemetry";
 import { alert, and, num, RuleContext } from "./common";
 import type { RuleGroup } from "./index";
 import { RECORDING } from "./recording";
@@ -25,7 +25,9 @@ export const DISK_FILL_LOOKBACK = "6h";
 /** Lookback of the memory-leak trend. */
 export const MEMORY_LEAK_LOOKBACK = "2h";
 
+const POD = ["cluster", "namespace", "pod"];
 const memoryLimit = `${aggBy("max", POD_CONTAINER, `${INFRA.kube.limits}{resource="memory"}`)} > 0`;
+const nodeRate = (name: string, selector = "") => sumBy(NODE, `rate(${name}${selector}[5m])`);
 
 export function infrastructureRecordingGroup(): RuleGroup {
     return {
@@ -41,6 +43,21 @@ export function infrastructureRecordingGroup(): RuleGroup {
                 record: r("containerMemoryLimitRatio"),
                 expr: `${aggBy("max", POD_CONTAINER, `${INFRA.container.memoryWorkingSet}${CONTAINER}`)}\n/\n(${memoryLimit})`,
             },
+            { record: r("containerMemoryWorkingSet"), expr: aggBy("max", POD_CONTAINER, `${INFRA.container.memoryWorkingSet}${CONTAINER}`) },
+            {
+                // `> 0`: a container without a CPU limit has no CFS periods; it gets no ratio rather than NaN.
+                record: r("containerCpuThrottledRatio"),
+                expr:
+                    `${sumBy(POD_CONTAINER, `rate(${INFRA.container.cpuThrottledPeriods}${CONTAINER}[5m])`)}\n/\n` +
+                    `(${sumBy(POD_CONTAINER, `rate(${INFRA.container.cpuPeriods}${CONTAINER}[5m])`)} > 0)`,
+            },
+            { record: r("podRestarts"), expr: sumBy(POD, `increase(${INFRA.kube.restarts}[1h])`) },
+            { record: r("podNetworkReceive"), expr: sumBy(POD, `rate(${INFRA.container.netReceive}[5m])`) },
+            { record: r("podNetworkTransmit"), expr: sumBy(POD, `rate(${INFRA.container.netTransmit}[5m])`) },
+            { record: r("nodeDiskRead"), expr: nodeRate(INFRA.node.diskRead) },
+            { record: r("nodeDiskWritten"), expr: nodeRate(INFRA.node.diskWritten) },
+            { record: r("nodeNetworkReceive"), expr: nodeRate(INFRA.node.netReceive, `{device!~"${VIRTUAL_NETWORK_DEVICES}"}`) },
+            { record: r("nodeNetworkTransmit"), expr: nodeRate(INFRA.node.netTransmit, `{device!~"${VIRTUAL_NETWORK_DEVICES}"}`) },
         ],
     };
 }

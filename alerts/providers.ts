@@ -26,10 +26,13 @@ export function providersRecordingGroup(ctx: RuleContext): RuleGroup {
                     `(\n${sumBy(byProvider, rate(llm.requests, { status: PROVIDER_ERROR }, "5m"))}\nor\n0 * ${sumBy(byProvider, rate(llm.requests, {}, "5m"))}\n)\n` +
                     `/\n(${sumBy(byProvider, rate(llm.requests, {}, "5m"))} > 0)`,
             },
+            { record: r("providerLatencyBuckets"), expr: sumBy(["le", ...durationByProvider], bucketRate(llm.duration, {}, "5m")) },
+            // `and ... > 0`: a provider without calls in the window has no quantile rather than NaN.
             {
                 record: r("providerLatencyP95"),
-                expr: `histogram_quantile(0.95, ${sumBy(["le", ...durationByProvider], bucketRate(llm.duration, {}, "5m"))})\nand\n${sumBy(durationByProvider, rate(llm.duration, {}, "5m"))} > 0`,
+                expr: `histogram_quantile(0.95, ${r("providerLatencyBuckets")})\nand on (${durationByProvider.join(", ")})\n${r("providerLatencyBuckets")}{le="+Inf"} > 0`,
             },
+            { record: r("providerRateLimitRemaining"), expr: aggBy("min", groupBy(llm.rateLimitRemaining, ["service", "provider"]), selector(llm.rateLimitRemaining)) },
             { record: r("providerTokenRate"), expr: sumBy(groupBy(llm.tokens, ["service", "provider", "model"]), rate(llm.tokens, {}, "5m")) },
             { record: r("providerCostRate"), expr: sumBy(groupBy(llm.cost, ["service", "provider", "model"]), rate(llm.cost, {}, "5m")) },
         ],

@@ -19,9 +19,24 @@
 export interface RecordingRef {
     readonly record: string;
     readonly labels: readonly string[];
+    /**
+     * Evaluation interval of its group, when it is not the stack's evaluation interval: the
+     * series' resolution, and so the finest step a dashboard asks of it.
+     */
+    readonly interval?: string;
 }
 
 const ref = (record: string, ...labels: string[]): RecordingRef => ({ record, labels: ["cluster", "namespace", ...labels] });
+
+/**
+ * Evaluation interval of the per-route rules. They are the costliest rules to evaluate and to
+ * read (services × routes, times the histogram buckets), no alert reads them, and a 5-minute
+ * rate moves little within a minute: once a minute costs a quarter of every 15 s at the same
+ * information, and the panels that read them step by a minute at least.
+ */
+export const ROUTE_RULES_INTERVAL = "1m";
+
+const perRoute = (record: string, ...labels: string[]): RecordingRef => ({ ...ref(record, ...labels), interval: ROUTE_RULES_INTERVAL });
 
 /** Recording rules for the dashboards' expensive queries and the alerts built on them. */
 export const RECORDING = {
@@ -35,13 +50,13 @@ export const RECORDING = {
     /** Requests per second by status code. */
     serviceStatusRequestRate: ref("service_status:http_requests:rate5m", "service", "status"),
     /** Requests per second by route. */
-    serviceRouteRequestRate: ref("service_route:http_requests:rate5m", "service", "route"),
+    serviceRouteRequestRate: perRoute("service_route:http_requests:rate5m", "service", "route"),
     /** Share of a route's requests answered 5xx; absent without requests. */
-    serviceRouteErrorRatio: ref("service_route:http_request_errors:ratio_rate5m", "service", "route"),
+    serviceRouteErrorRatio: perRoute("service_route:http_request_errors:ratio_rate5m", "service", "route"),
     /** Latency histogram bucket rates (heatmaps; `histogram_quantile` over it gives any quantile). */
     serviceLatencyBuckets: ref("service_le:http_request_duration_seconds_bucket:rate5m", "service", "le"),
     /** Latency histogram bucket rates by route. */
-    serviceRouteLatencyBuckets: ref("service_route_le:http_request_duration_seconds_bucket:rate5m", "service", "route", "le"),
+    serviceRouteLatencyBuckets: perRoute("service_route_le:http_request_duration_seconds_bucket:rate5m", "service", "route", "le"),
     /** Median latency in seconds (absent without requests, like every quantile here). */
     serviceLatencyP50: ref("service:http_request_duration_seconds:p50_5m", "service"),
     /** 95th percentile latency in seconds. */
@@ -49,7 +64,18 @@ export const RECORDING = {
     /** 99th percentile latency in seconds. */
     serviceLatencyP99: ref("service:http_request_duration_seconds:p99_5m", "service"),
     /** 95th percentile latency by route in seconds. */
-    serviceRouteLatencyP95: ref("service_route:http_request_duration_seconds:p95_5m", "service", "route"),
+    serviceRouteLatencyP95: perRoute("service_route:http_request_duration_seconds:p95_5m", "service", "route"),
+    /**
+     * Request payload size histogram bucket rates by route. The `le="+Inf"` bucket is the rate of
+     * requests with a body size observed, the denominator of the mean size.
+     */
+    serviceRouteRequestSizeBuckets: perRoute("service_route_le:http_request_size_bytes_bucket:rate5m", "service", "route", "le"),
+    /** Request payload bytes per second by route (the size histogram's `_sum` rate). */
+    serviceRouteRequestSizeSum: perRoute("service_route:http_request_size_bytes_sum:rate5m", "service", "route"),
+    /** Requests in flight. */
+    serviceInFlight: ref("service:http_requests_in_flight:sum", "service"),
+    /** Active users. */
+    serviceActiveUsers: ref("service:active_users:sum", "service"),
 
     // --- WebSocket
     /** Connections opened per second. */
@@ -58,8 +84,12 @@ export const RECORDING = {
     websocketActive: ref("service:websocket_connections_active:sum", "service"),
     /** Disconnections per second by reason. */
     websocketDisconnectRate: ref("service_reason:websocket_disconnections:rate5m", "service", "reason"),
-    /** Messages per second by direction. */
-    websocketMessageRate: ref("service_direction:websocket_messages:rate5m", "service", "direction"),
+    /** Messages per second by direction and message type. */
+    websocketMessageRate: ref("service_direction_type:websocket_messages:rate5m", "service", "direction", "type"),
+    /** Message size histogram bucket rates by direction. */
+    websocketMessageSizeBuckets: ref("service_direction_le:websocket_message_size_bytes_bucket:rate5m", "service", "direction", "le"),
+    /** Connection lifetime histogram bucket rates (connections closed per second per bucket). */
+    websocketDurationBuckets: ref("service_le:websocket_connection_duration_seconds_bucket:rate5m", "service", "le"),
     /** Share of messages of the error type; absent without messages. */
     websocketMessageErrorRatio: ref("service:websocket_message_errors:ratio_rate5m", "service"),
 
@@ -68,8 +98,12 @@ export const RECORDING = {
     providerRequestRate: ref("service_provider_status:llm_requests:rate5m", "service", "provider", "status"),
     /** Share of a provider's requests with status error; absent without requests. */
     providerErrorRatio: ref("service_provider:llm_request_errors:ratio_rate5m", "service", "provider"),
+    /** Provider latency histogram bucket rates. */
+    providerLatencyBuckets: ref("service_provider_le:llm_request_duration_seconds_bucket:rate5m", "service", "provider", "le"),
     /** 95th percentile provider latency in seconds. */
     providerLatencyP95: ref("service_provider:llm_request_duration_seconds:p95_5m", "service", "provider"),
+    /** Requests left in the provider's rate-limit window: the lowest over the service's pods. */
+    providerRateLimitRemaining: ref("service_provider:llm_rate_limit_remaining:min", "service", "provider"),
     /** Tokens per second by provider and model (input and output). */
     providerTokenRate: ref("service_provider_model:llm_tokens:rate5m", "service", "provider", "model"),
     /** Spend in USD per second by provider and model. */
@@ -86,6 +120,8 @@ export const RECORDING = {
     dbQueryLatencyP95: ref("service_db:db_query_duration_seconds:p95_5m", "service", "db"),
     /** Active connections as a share of the pool size. */
     dbPoolUtilisation: ref("service_db:db_connections_active:ratio", "service", "db"),
+    /** Pool connections by state (active, idle), summed over the service's pods. */
+    dbConnections: ref("service_db_state:db_connections:sum", "service", "db", "state"),
 
     // --- Infrastructure
     /** Busy share of a node's CPUs (1 - idle), averaged over its CPUs. */
@@ -96,6 +132,24 @@ export const RECORDING = {
     containerCpuUsage: ref("namespace_pod_container:container_cpu_usage_seconds:rate5m", "pod", "container"),
     /** A container's working set as a share of its memory limit (containers with a limit only). */
     containerMemoryLimitRatio: ref("namespace_pod_container:container_memory_working_set_bytes:limit_ratio", "pod", "container"),
+    /** A container's working set in bytes (the pod sandbox and cgroup totals left out). */
+    containerMemoryWorkingSet: ref("namespace_pod_container:container_memory_working_set_bytes:max", "pod", "container"),
+    /** Share of a container's CFS periods throttled by its CPU limit; absent for containers without a limit. */
+    containerCpuThrottledRatio: ref("namespace_pod_container:container_cpu_cfs_throttled_periods:ratio_rate5m", "pod", "container"),
+    /** Container restarts of a pod over the last hour. */
+    podRestarts: ref("namespace_pod:kube_pod_container_status_restarts:increase1h", "pod"),
+    /** Bytes per second a pod receives (all its interfaces). */
+    podNetworkReceive: ref("namespace_pod:container_network_receive_bytes:rate5m", "pod"),
+    /** Bytes per second a pod transmits (all its interfaces). */
+    podNetworkTransmit: ref("namespace_pod:container_network_transmit_bytes:rate5m", "pod"),
+    /** Bytes per second a node reads from its disks. */
+    nodeDiskRead: { record: "instance:node_disk_read_bytes:rate5m", labels: ["cluster", "instance", "node"] } as RecordingRef,
+    /** Bytes per second a node writes to its disks. */
+    nodeDiskWritten: { record: "instance:node_disk_written_bytes:rate5m", labels: ["cluster", "instance", "node"] } as RecordingRef,
+    /** Bytes per second a node receives on its physical interfaces (not loopback, veths or overlays). */
+    nodeNetworkReceive: { record: "instance:node_network_receive_bytes_physical:rate5m", labels: ["cluster", "instance", "node"] } as RecordingRef,
+    /** Bytes per second a node transmits on its physical interfaces. */
+    nodeNetworkTransmit: { record: "instance:node_network_transmit_bytes_physical:rate5m", labels: ["cluster", "instance", "node"] } as RecordingRef,
 } as const satisfies Record<string, RecordingRef>;
 
 export type RecordingKey = keyof typeof RECORDING;

@@ -2,7 +2,7 @@
  * WebSocket rules: recording rules for connection and message rates, and alerts on connection
  * spikes, abnormal disconnections (by reason) and the message error ratio.
  */
-import { aggBy, eq, nre, rate, selector, sumBy } from "../telemetry";
+import { aggBy, bucketRate, eq, nre, rate, selector, sumBy } from "../telemetry";
 import { alert, and, existedAgo, groupBy, num, pct, RuleContext, SERVICE_REF } from "./common";
 import type { RuleGroup } from "./index";
 import { RECORDING } from "./recording";
@@ -24,7 +24,9 @@ export function websocketRecordingGroup(ctx: RuleContext): RuleGroup {
             { record: r("websocketOpenRate"), expr: sumBy(groupBy(ws.opened, ["service"]), rate(ws.opened, {}, "5m")) },
             { record: r("websocketActive"), expr: aggBy("sum", groupBy(ws.active, ["service"]), selector(ws.active)) },
             { record: r("websocketDisconnectRate"), expr: sumBy(groupBy(ws.disconnections, ["service", "reason"]), rate(ws.disconnections, {}, "5m")) },
-            { record: r("websocketMessageRate"), expr: sumBy(groupBy(ws.messages, ["service", "direction"]), rate(ws.messages, {}, "5m")) },
+            { record: r("websocketMessageRate"), expr: sumBy(groupBy(ws.messages, ["service", "direction", "type"]), rate(ws.messages, {}, "5m")) },
+            { record: r("websocketMessageSizeBuckets"), expr: sumBy(["le", ...groupBy(ws.messageSize, ["service", "direction"])], bucketRate(ws.messageSize, {}, "5m")) },
+            { record: r("websocketDurationBuckets"), expr: sumBy(["le", ...groupBy(ws.duration, ["service"])], bucketRate(ws.duration, {}, "5m")) },
             {
                 record: r("websocketMessageErrorRatio"),
                 expr: `(\n${sumBy(svc, rate(ws.messages, errorType, "5m"))}\nor\n0 * ${sumBy(svc, rate(ws.messages, {}, "5m"))}\n)\n/\n(${sumBy(svc, rate(ws.messages, {}, "5m"))} > 0)`,

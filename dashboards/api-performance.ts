@@ -9,7 +9,7 @@ import {
     above, barGaugePanel, context, DashboardConfig, DASHBOARD_UIDS, heatmapPanel, labelValues, layout, legendOf, logsLink,
     newDashboard, pct, prom, serviceLinks, statPanel, tablePanel, timeseriesPanel, tracesLink,
 } from "./common";
-import { meanOf, quantileOf, sel, SERVICE, VAR } from "./queries";
+import { sel, SERVICE, VAR } from "./queries";
 
 /** OpenTelemetry span attribute of the matched route (HTTP semantic conventions). */
 export const HTTP_ROUTE_ATTRIBUTE = "http.route";
@@ -67,9 +67,9 @@ export function apiPerformance(cfg: DashboardConfig): DashboardBuilder {
             title: "Payloads and concurrency",
             panels: [
                 [timeseriesPanel({ title: "Request payload sizes", description: "Median and 95th percentile size of request bodies, and the mean.", unit: "bytes", min: 0, queries: [
-                    prom(quantileOf(0.5, m.http.requestSize, routes), "p50"),
-                    prom(quantileOf(0.95, m.http.requestSize, routes), "p95"),
-                    prom(meanOf(m.http.requestSize, routes), "mean"),
+                    prom(q.quantile(0.5, m.http.requestSize, routes), "p50"),
+                    prom(q.quantile(0.95, m.http.requestSize, routes), "p95"),
+                    prom(q.mean(m.http.requestSize, routes), "mean"),
                 ] }), 12],
                 [timeseriesPanel({ title: "In-flight requests by pod", description: `Concurrent requests per pod: a rising line with flat traffic means requests are queueing. The saturation alert fires above ${api.inFlight.threshold} for ${api.inFlight.for}.`, unit: "short", min: 0, thresholds: above(api.inFlight.threshold), queries: [prom(q.gaugeSum(m.http.inFlight, SERVICE, ["namespace", "pod"]), "{{namespace}}/{{pod}}")] }), 12],
             ],

@@ -20,7 +20,7 @@ import { DEFAULT_ALERTING } from "../config/defaults";
 import type { MetricDef } from "../telemetry";
 import { INFRA, label, matchers, series } from "../telemetry";
 import { DATASOURCE_UIDS, LOG_STREAM_LABELS } from "../components/kube/constants";
-import { Queries, VAR, scope } from "./queries";
+import { Queries, ruleResolution, VAR, scope } from "./queries";
 
 /** Everything the dashboards are generated from. */
 export interface DashboardConfig {
@@ -245,6 +245,8 @@ function target(q: Query, refId: string): prometheus.DataqueryBuilder {
     else b.range();
     if (q.format) b.format(q.format as prometheus.PromQueryFormat);
     if (q.exemplar) b.exemplar(true);
+    const minStep = ruleResolution(q.expr);
+    if (minStep) b.interval(minStep);
     return b;
 }
 

@@ -76,6 +76,10 @@ export interface PanelQuery {
     readonly datasourceUid: string;
     /** An instant query (tables, bar gauges, stats over the whole range) instead of a range query. */
     readonly instant: boolean;
+    /** The query's minimum step (Grafana's "Min interval"), when it reads coarser recording rules. */
+    readonly minInterval?: string;
+    /** The same for {@link exprWithoutRecordingRules}. */
+    readonly minIntervalWithoutRecordingRules?: string;
     /** Template variables the query uses (without the `$`), e.g. `cluster`, `__rate_interval`. */
     readonly variables: readonly string[];
 }
@@ -100,7 +104,7 @@ export function variablesIn(text: string): string[] {
     return [...names].sort();
 }
 
-type PanelJson = { id?: number; type?: string; title?: string; targets?: { refId?: string; expr?: string; instant?: boolean; datasource?: { type?: string; uid?: string } }[] };
+type PanelJson = { id?: number; type?: string; title?: string; targets?: { refId?: string; expr?: string; instant?: boolean; interval?: string; datasource?: { type?: string; uid?: string } }[] };
 
 function panelsOf(d: DashboardJson): PanelJson[] {
     return ((d.panels ?? []) as PanelJson[]).filter((p) => p.type !== "row");
@@ -131,6 +135,8 @@ export function allPanelQueries(cfg: DashboardConfig): PanelQuery[] {
                     datasourceType: t.datasource?.type ?? "",
                     datasourceUid: t.datasource?.uid ?? "",
                     instant: t.instant === true,
+                    ...(t.interval ? { minInterval: t.interval } : {}),
+                    ...(rawTarget?.interval ? { minIntervalWithoutRecordingRules: rawTarget.interval } : {}),
                     variables: variablesIn(t.expr ?? ""),
                 });
             }

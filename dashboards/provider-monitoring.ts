@@ -9,7 +9,7 @@ import {
     above, barGaugePanel, below, context, DashboardConfig, DASHBOARD_UIDS, labelValues, layout, legendOf, newDashboard, pct, prom,
     serviceLinks, statPanel, timeseriesPanel,
 } from "./common";
-import { quantileOf, sel, SERVICE, VAR } from "./queries";
+import { sel, SERVICE, VAR } from "./queries";
 
 export const UID = DASHBOARD_UIDS.providers;
 
@@ -56,8 +56,8 @@ export function providerMonitoring(cfg: DashboardConfig): DashboardBuilder {
                 [timeseriesPanel({ title: "Error rate by provider", description: `Share of each provider's calls that failed (status "${PROVIDER_STATUS.error}"); the dashed line is the alert level (${pct(a.errorRatio.threshold)} for ${a.errorRatio.for}). Click a series for the calling service's error logs.`, unit: "percentunit", min: 0, thresholds: errors, links: serviceLinks(ctx, { drillDown: false, levels: ["error", "fatal"] }), queries: [prom(q.ratio(llm.requests, { status: eq(PROVIDER_STATUS.error) }, scoped, [...perProvider], ["providerErrorRatio"]), providerLegend)] }), 12],
                 [timeseriesPanel({ title: "Calls by status", description: "Calls per second per provider and status (success, error, rate_limited), stacked.", unit: "reqps", min: 0, queries: [prom(q.rate(llm.requests, scoped, ["provider", "status"]), `${legendOf(llm.requests, "provider")} ${legendOf(llm.requests, "status")}`)] }, { stack: true }), 12],
                 [timeseriesPanel({ title: "Response time by provider", description: `95th percentile provider latency per calling service; the dashed line is the alert threshold (${a.latencyP95.threshold} s for ${a.latencyP95.for}). Click a series for the calling service's traces.`, unit: "s", min: 0, thresholds: above(a.latencyP95.threshold), links: serviceLinks(ctx, { drillDown: false }), queries: [prom(q.quantile(0.95, llm.duration, scoped, [...perProvider]), providerLegend)] }), 12],
-                [timeseriesPanel({ title: "Median response time by provider", description: "Median provider latency per provider, over all calling services.", unit: "s", min: 0, queries: [prom(quantileOf(0.5, llm.duration, scoped, ["provider"]), legendOf(llm.duration, "provider"))] }), 12],
-                [timeseriesPanel({ title: "Rate limit remaining", description: `Requests left in the current rate-limit window per provider (lowest over the calling services); the alert fires under ${a.rateLimitRemaining.threshold} for ${a.rateLimitRemaining.for}.`, unit: "short", min: 0, thresholds: below(a.rateLimitRemaining.threshold), queries: [prom(`min by (${label(llm.rateLimitRemaining, "provider")}) (${sel(llm.rateLimitRemaining, scoped)})`, legendOf(llm.rateLimitRemaining, "provider"))] }), 24],
+                [timeseriesPanel({ title: "Median response time by provider", description: "Median provider latency per provider, over all calling services.", unit: "s", min: 0, queries: [prom(q.quantile(0.5, llm.duration, scoped, ["provider"]), legendOf(llm.duration, "provider"))] }), 12],
+                [timeseriesPanel({ title: "Rate limit remaining", description: `Requests left in the current rate-limit window per provider (lowest over the calling services); the alert fires under ${a.rateLimitRemaining.threshold} for ${a.rateLimitRemaining.for}.`, unit: "short", min: 0, thresholds: below(a.rateLimitRemaining.threshold), queries: [prom(q.gauge("min", llm.rateLimitRemaining, scoped, ["provider"]), legendOf(llm.rateLimitRemaining, "provider"))] }), 24],
             ],
         },
         {

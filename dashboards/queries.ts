@@ -10,9 +10,10 @@
  * in one of the tables of {@link Queries}.
  */
 import type { MetricDef, Matchers, MatchValue } from "../telemetry";
-import { by, catalog, matchers, re, series, sumBy, Catalog, INFRA } from "../telemetry";
+import { aggBy, by, catalog, matchers, re, series, sumBy, Catalog, INFRA, VIRTUAL_NETWORK_DEVICES } from "../telemetry";
 import type { AlertingConfig, MetricPreset, SloConfig } from "../config";
-import { errorBudget, RECORDING, RecordingKey, ruleContext, sliWindows, SLO_RECORDING } from "../alerts";
+import { errorBudget, RECORDING, RecordingKey, RecordingRef, ruleContext, sliWindows, SLO_RECORDING } from "../alerts";
+import { durationSeconds } from "../config/resolve";
 
 /** Dashboard variables as they appear in queries. */
 export const VAR = {
@@ -93,6 +94,21 @@ export const SERVICE: { readonly service: MatchValue } = { service: re(VAR.servi
 export const SERVICE_PODS: Readonly<Record<string, MatchValue>> = { pod: re(`(${VAR.service})-.*`) };
 export const SERVICE_CONTAINERS: Readonly<Record<string, MatchValue>> = { ...SERVICE_PODS, container: { op: "!~", value: "|POD" } };
 
+/**
+ * The coarsest resolution of the recording rules `expr` reads, where one is evaluated less often
+ * than the stack's rules (a {@link RecordingRef} `interval`): the query's minimum step in
+ * Grafana, so a panel never asks for points finer than its data.
+ */
+export function ruleResolution(expr: string): string | undefined {
+    let coarsest: string | undefined;
+    for (const r of Object.values(RECORDING) as RecordingRef[]) {
+        // Record names are [a-z0-9_:] only: no character to escape.
+        if (!r.interval || !new RegExp(`(^|[^\\w:])${r.record}($|[^\\w:])`).test(expr)) continue;
+        if (coarsest === undefined || durationSeconds(r.interval) > durationSeconds(coarsest)) coarsest = r.interval;
+    }
+    return coarsest;
+}
+
 /** Quantiles of latency the dashboards draw. */
 export type Quantile = 0.5 | 0.95 | 0.99;
 
@@ -104,6 +120,9 @@ interface Rule {
     readonly record: string;
     readonly labels: ReadonlySet<string>;
 }
+
+/** How a gauge rule aggregates a gauge's series over the labels it drops. */
+type GaugeOp = "sum" | "min";
 
 /** The error budget of an SLO as a fraction (99.9 → 0.001), as the SLO rules compute it. */
 export const budgetOf = errorBudget;
@@ -118,8 +137,10 @@ export const budgetOf = errorBudget;
 export class Queries {
     readonly m: Catalog;
     private readonly rateRules: Map<MetricDef, RecordingKey[]>;
-    private readonly gaugeRules: Map<MetricDef, RecordingKey[]>;
+    private readonly gaugeRules: Map<MetricDef, { op: GaugeOp; key: RecordingKey }[]>;
     private readonly bucketRules: Map<MetricDef, RecordingKey[]>;
+    /** Rate rules of a histogram's `_sum` (the `_count` rate is the bucket rule's `le="+Inf"`). */
+    private readonly sumRules: Map<MetricDef, RecordingKey[]>;
     private readonly quantileRules: Map<MetricDef, { q: Quantile; key: RecordingKey }[]>;
     /** Windows the SLO rules record SLIs for (the standard ones and the burn-rate alerts' windows). */
     private readonly sliWindows: ReadonlySet<string>;
@@ -144,8 +165,21 @@ export class Queries {
             [m.cache.requests, ["cacheRequestRate"]],
             [m.cache.evictions, ["cacheEvictionRate"]],
         ]);
-        this.gaugeRules = new Map<MetricDef, RecordingKey[]>([[m.websocket.active, ["websocketActive"]]]);
-        this.bucketRules = new Map<MetricDef, RecordingKey[]>([[m.http.duration, ["serviceLatencyBuckets", "serviceRouteLatencyBuckets"]]]);
+        this.gaugeRules = new Map<MetricDef, { op: GaugeOp; key: RecordingKey }[]>([
+            [m.websocket.active, [{ op: "sum", key: "websocketActive" }]],
+            [m.http.inFlight, [{ op: "sum", key: "serviceInFlight" }]],
+            [m.http.activeUsers, [{ op: "sum", key: "serviceActiveUsers" }]],
+            [m.db.connections, [{ op: "sum", key: "dbConnections" }]],
+            [m.llm.rateLimitRemaining, [{ op: "min", key: "providerRateLimitRemaining" }]],
+        ]);
+        this.bucketRules = new Map<MetricDef, RecordingKey[]>([
+            [m.http.duration, ["serviceLatencyBuckets", "serviceRouteLatencyBuckets"]],
+            [m.http.requestSize, ["serviceRouteRequestSizeBuckets"]],
+            [m.websocket.messageSize, ["websocketMessageSizeBuckets"]],
+            [m.websocket.duration, ["websocketDurationBuckets"]],
+            [m.llm.duration, ["providerLatencyBuckets"]],
+        ]);
+        this.sumRules = new Map<MetricDef, RecordingKey[]>([[m.http.requestSize, ["serviceRouteRequestSizeSum"]]]);
         this.quantileRules = new Map<MetricDef, { q: Quantile; key: RecordingKey }[]>([
             [
                 m.http.duration,
@@ -210,8 +244,14 @@ export class Queries {
 
     /** `sum by (group) (gauge{ms})`, from a recording rule when one keeps the labels. */
     gaugeSum<L extends string>(m: MetricDef<L>, ms: NoInfer<Matchers<L>>, group: readonly NoInfer<L | TargetLabel>[] = []): string {
-        const r = this.covering(this.gaugeRules.get(m), m, this.needed(m, ms, group));
-        return sumBy(groupOf(m, group), r ? `${r.record}${matchers(m, ms, scope())}` : sel(m, ms));
+        return this.gauge("sum", m, ms, group);
+    }
+
+    /** `<op> by (group) (gauge{ms})`, from a recording rule of the same aggregation when one keeps the labels. */
+    gauge<L extends string>(op: GaugeOp, m: MetricDef<L>, ms: NoInfer<Matchers<L>>, group: readonly NoInfer<L | TargetLabel>[] = []): string {
+        const keys = (this.gaugeRules.get(m) ?? []).filter((x) => x.op === op).map((x) => x.key);
+        const r = this.covering(keys, m, this.needed(m, ms, group));
+        return aggBy(op, groupOf(m, group), r ? `${r.record}${matchers(m, ms, scope())}` : sel(m, ms));
     }
 
     /**
@@ -250,6 +290,18 @@ export class Queries {
         const r = this.covering(this.bucketRules.get(m), m, this.needed(m, ms, ["le", ...group]));
         if (!r) return quantileOf(q, m, ms, group, RANGE);
         return `histogram_quantile(${q}, ${sumBy(["le", ...groupOf(m, group)], `avg_over_time(${r.record}${matchers(m, ms, scope())}[${RANGE}])`)})`;
+    }
+
+    /**
+     * Mean of histogram `m`'s observations by `group`: the `_sum` rate over the `_count` rate, from a
+     * `_sum` rule and the `le="+Inf"` series of a bucket rule (the `_count` rate) when both keep the labels.
+     */
+    mean<L extends string>(m: MetricDef<L>, ms: NoInfer<Matchers<L>>, group: readonly NoInfer<L | TargetLabel>[] = []): string {
+        const sum = this.covering(this.sumRules.get(m), m, this.needed(m, ms, group));
+        const count = this.covering(this.bucketRules.get(m), m, this.needed(m, ms, ["le", ...group]));
+        if (!sum || !count) return meanOf(m, ms, group);
+        const g = groupOf(m, group);
+        return `${sumBy(g, `${sum.record}${matchers(m, ms, scope())}`)}\n/\n${sumBy(g, `${count.record}${matchers(m, ms, [...scope(), 'le="+Inf"'])}`)}`;
     }
 
     /** `sum by (le, group) (rate(h_bucket{ms}[w]))`: a heatmap's cells or a quantile's input. */
@@ -292,28 +344,76 @@ export class Queries {
 
     /** Busy share of each node's CPUs. */
     nodeCpu(nodes: Readonly<Record<string, MatchValue>>): string {
-        const r = this.useRules ? RECORDING.nodeCpuUtilisation.record : undefined;
+        const r = this.recorded("nodeCpuUtilisation");
         if (r) return `avg by (node) (${infra(r, nodes, scope(["cluster"]))})`;
         return `1 - avg by (node) (rate(${infra(INFRA.node.cpuSeconds, { ...nodes, mode: "idle" }, scope(["cluster"]))}[${RATE_WINDOW}]))`;
     }
 
     /** Used share of each node's memory. */
     nodeMemory(nodes: Readonly<Record<string, MatchValue>>): string {
-        const r = this.useRules ? RECORDING.nodeMemoryUtilisation.record : undefined;
+        const r = this.recorded("nodeMemoryUtilisation");
         if (r) return `avg by (node) (${infra(r, nodes, scope(["cluster"]))})`;
         return `1 - sum by (node) (${infra(INFRA.node.memAvailable, nodes, scope(["cluster"]))})\n/\nsum by (node) (${infra(INFRA.node.memTotal, nodes, scope(["cluster"]))})`;
     }
 
     /** CPU cores used by the selected services' containers, by `group` (of namespace, pod, container). */
     containerCpu(group: readonly ("namespace" | "pod" | "container")[]): string {
-        const r = this.useRules ? RECORDING.containerCpuUsage.record : undefined;
+        const r = this.recorded("containerCpuUsage");
         if (r) return sumBy(group, infra(r, SERVICE_PODS, scope()));
         return sumBy(group, `rate(${infra(INFRA.container.cpu, SERVICE_CONTAINERS, scope())}[${RATE_WINDOW}])`);
     }
 
+    /** Working-set bytes of the selected services' containers, by `group` (of namespace, pod, container). */
+    containerMemory(group: readonly ("namespace" | "pod" | "container")[]): string {
+        const r = this.recorded("containerMemoryWorkingSet");
+        return sumBy(group, r ? infra(r, SERVICE_PODS, scope()) : infra(INFRA.container.memoryWorkingSet, SERVICE_CONTAINERS, scope()));
+    }
+
+    /** Share of CFS periods in which each container of the selected services was throttled. */
+    containerThrottling(): string {
+        const r = this.recorded("containerCpuThrottledRatio");
+        if (r) return infra(r, SERVICE_PODS, scope());
+        const g = ["namespace", "pod", "container"];
+        const rate = (name: string) => sumBy(g, `rate(${infra(name, SERVICE_CONTAINERS, scope())}[${RATE_WINDOW}])`);
+        return `${rate(INFRA.container.cpuThrottledPeriods)}\n/\n${rate(INFRA.container.cpuPeriods)}`;
+    }
+
+    /** Container restarts per pod of the selected services over the last hour. */
+    podRestarts(): string {
+        const r = this.recorded("podRestarts");
+        return sumBy(["namespace", "pod"], r ? infra(r, SERVICE_PODS, scope()) : `increase(${infra(INFRA.kube.restarts, SERVICE_PODS, scope())}[1h])`);
+    }
+
+    /** Bytes per second each pod of the selected services receives or transmits. */
+    podNetwork(direction: "receive" | "transmit"): string {
+        const r = this.recorded(direction === "receive" ? "podNetworkReceive" : "podNetworkTransmit");
+        const raw = direction === "receive" ? INFRA.container.netReceive : INFRA.container.netTransmit;
+        return sumBy(["namespace", "pod"], r ? infra(r, SERVICE_PODS, scope()) : `rate(${infra(raw, SERVICE_PODS, scope())}[${RATE_WINDOW}])`);
+    }
+
+    /** Bytes per second each node reads from or writes to its disks. */
+    nodeDisk(direction: "read" | "written", nodes: Readonly<Record<string, MatchValue>>): string {
+        const r = this.recorded(direction === "read" ? "nodeDiskRead" : "nodeDiskWritten");
+        const raw = direction === "read" ? INFRA.node.diskRead : INFRA.node.diskWritten;
+        return sumBy(["node"], r ? infra(r, nodes, scope(["cluster"])) : `rate(${infra(raw, nodes, scope(["cluster"]))}[${RATE_WINDOW}])`);
+    }
+
+    /** Bytes per second each node receives or transmits on its physical interfaces. */
+    nodeNetwork(direction: "receive" | "transmit", nodes: Readonly<Record<string, MatchValue>>): string {
+        const r = this.recorded(direction === "receive" ? "nodeNetworkReceive" : "nodeNetworkTransmit");
+        const raw = direction === "receive" ? INFRA.node.netReceive : INFRA.node.netTransmit;
+        const physical = { device: { op: "!~", value: VIRTUAL_NETWORK_DEVICES } } as const;
+        return sumBy(["node"], r ? infra(r, nodes, scope(["cluster"])) : `rate(${infra(raw, { ...nodes, ...physical }, scope(["cluster"]))}[${RATE_WINDOW}])`);
+    }
+
+    /** The series of recording rule `key`, when recording rules are on. */
+    private recorded(key: RecordingKey): string | undefined {
+        return this.useRules ? RECORDING[key].record : undefined;
+    }
+
     /** Working set of each container of the selected services as a share of its memory limit. */
     containerMemoryOfLimit(): string {
-        const r = this.useRules ? RECORDING.containerMemoryLimitRatio.record : undefined;
+        const r = this.recorded("containerMemoryLimitRatio");
         if (r) return infra(r, SERVICE_PODS, scope());
         const g = "namespace, pod, container";
         return `max by (${g}) (${infra(INFRA.container.memoryWorkingSet, SERVICE_CONTAINERS, scope())})\n/\n(max by (${g}) (${infra(INFRA.kube.limits, { ...SERVICE_CONTAINERS, resource: "memory" }, scope())}) > 0)`;

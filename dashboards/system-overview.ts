@@ -9,7 +9,7 @@ import {
     above, ADVISORY_LEVELS, Ctx, Query, alertsSelector, barGaugePanel, below, context, DashboardConfig, DASHBOARD_UIDS, layout, newDashboard,
     pct, prom, Section, serviceLinks, statPanel, tablePanel, timeseriesPanel,
 } from "./common";
-import { infra, scope, sel, SERVICE, SERVICE_CONTAINERS } from "./queries";
+import { infra, scope, sel, SERVICE } from "./queries";
 
 export const UID = DASHBOARD_UIDS.overview;
 
@@ -71,7 +71,7 @@ export function systemOverview(cfg: DashboardConfig): DashboardBuilder {
                 [timeseriesPanel({ title: "Active users by service", description: "Active users reported by each service.", unit: "short", min: 0, links: drill, queries: [prom(q.gaugeSum(m.http.activeUsers, SERVICE, ["service"]), "{{service}}")] }), 12],
                 [timeseriesPanel({ title: "In-flight requests by service", description: "Requests being served right now by each service: a rising line with flat traffic means requests are piling up.", unit: "short", min: 0, links: drill, queries: [prom(q.gaugeSum(m.http.inFlight, SERVICE, ["service"]), "{{service}}")] }), 12],
                 [timeseriesPanel({ title: "CPU by pod", description: "CPU cores used by the pods of the selected services (cAdvisor; pods are matched by name prefix).", unit: "short", min: 0, decimals: 2, queries: [prom(q.containerCpu(["namespace", "pod"]), "{{namespace}}/{{pod}}")] }), 8],
-                [timeseriesPanel({ title: "Memory by pod", description: "Working-set memory of the pods of the selected services: what the kernel compares with the limit before it kills a container.", unit: "bytes", min: 0, queries: [prom(`sum by (namespace, pod) (${infra(INFRA.container.memoryWorkingSet, SERVICE_CONTAINERS, scope())})`, "{{namespace}}/{{pod}}")] }), 8],
+                [timeseriesPanel({ title: "Memory by pod", description: "Working-set memory of the pods of the selected services: what the kernel compares with the limit before it kills a container.", unit: "bytes", min: 0, queries: [prom(q.containerMemory(["namespace", "pod"]), "{{namespace}}/{{pod}}")] }), 8],
                 [timeseriesPanel({ title: "Disk usage by node", description: `Fullest data filesystem of each node. The dashed line is an advisory level (${pct(ADVISORY_LEVELS.diskUsage)}); the disk alert predicts filling up from the trend.`, unit: "percentunit", min: 0, max: 1, thresholds: above(ADVISORY_LEVELS.diskUsage), queries: [prom(diskUsage("node"), "{{node}}")] }), 8],
             ],
         },

@@ -8,7 +8,7 @@ import {
     above, context, DashboardConfig, DASHBOARD_UIDS, heatmapPanel, layout, legendOf, newDashboard, pct, prom, serviceLinks, statPanel,
     timeseriesPanel,
 } from "./common";
-import { quantileOf, SERVICE } from "./queries";
+import { SERVICE } from "./queries";
 
 export const UID = DASHBOARD_UIDS.websocket;
 
@@ -64,8 +64,8 @@ export function websocket(cfg: DashboardConfig): DashboardBuilder {
                 [timeseriesPanel({ title: "Messages by type", description: "Messages per second by message type, stacked.", unit: "mps", min: 0, queries: [prom(q.rate(ws.messages, SERVICE, ["type"]), legendOf(ws.messages, "type"))] }, { stack: true }), 12],
                 [timeseriesPanel({ title: "Message error ratio", description: `Share of each service's messages of type "${a.errorMessageType}"; the dashed line is the alert level (${pct(a.messageErrors.threshold)} for ${a.messageErrors.for}).`, unit: "percentunit", min: 0, thresholds: above(a.messageErrors.threshold), links: serviceLinks(ctx, { drillDown: false, levels: ["error", "fatal"] }), queries: [prom(q.ratio(ws.messages, { type: eq(a.errorMessageType) }, SERVICE, [...perService], ["websocketMessageErrorRatio"]), "{{service}}")] }), 12],
                 [timeseriesPanel({ title: "Message size distribution", description: "Median and 95th percentile message size per direction.", unit: "bytes", min: 0, queries: [
-                    prom(quantileOf(0.5, ws.messageSize, SERVICE, ["direction"]), `p50 ${legendOf(ws.messageSize, "direction")}`),
-                    prom(quantileOf(0.95, ws.messageSize, SERVICE, ["direction"]), `p95 ${legendOf(ws.messageSize, "direction")}`),
+                    prom(q.quantile(0.5, ws.messageSize, SERVICE, ["direction"]), `p50 ${legendOf(ws.messageSize, "direction")}`),
+                    prom(q.quantile(0.95, ws.messageSize, SERVICE, ["direction"]), `p95 ${legendOf(ws.messageSize, "direction")}`),
                 ] }), 12],
                 [heatmapPanel({ title: "Message size heatmap", description: "Messages per second per size bucket, both directions: a fat tail of large messages is what slows clients down.", unit: "bytes", queries: [prom(q.buckets(ws.messageSize, SERVICE), "{{le}}")] }), 24],
             ],

@@ -313,9 +313,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         const values = Object.fromEntries(dashboardVariables(dashCfg).filter((v) => v.type === "query").map((v) => [v.name, v.allValue ?? ".*"]));
         const timing = grafanaStep(args.hours * 3600, args.width, scrape);
         const range = alignedRange(raw.end, timing);
+        const stepped = queries.filter((q) => q.minInterval || q.minIntervalWithoutRecordingRules);
         console.log(
             `queries: ${queries.length} panel queries × 2 variants × ${args.reps} repetitions; range ${args.hours} h, step ${timing.stepSeconds} s ` +
-                `($__rate_interval ${Math.max(timing.stepSeconds + scrape, 4 * scrape)} s), variables All`,
+                `($__rate_interval ${Math.max(timing.stepSeconds + scrape, 4 * scrape)} s), variables All` +
+                (stepped.length ? `; ${stepped.length} queries with a minimum interval (rules at a coarser resolution) step by it` : ""),
         );
         t0 = Date.now();
         const runs = new Map<string, { rules: Measure[]; raw: Measure[] }>();
@@ -327,9 +329,10 @@ export async function main(argv: readonly string[]): Promise<number> {
                 for (const variant of ["rules", "raw"] as const) {
                     // A query that failed (timeout, sample limit) fails again: its result is the failure.
                     if (entry[variant].some((m) => m.error)) continue;
-                    const expr = panelExpr({ ...q, expr: variant === "rules" ? q.expr : q.exprWithoutRecordingRules }, values, timing);
+                    const t = grafanaStep(args.hours * 3600, args.width, scrape, variant === "rules" ? q.minInterval : q.minIntervalWithoutRecordingRules);
+                    const expr = panelExpr({ ...q, expr: variant === "rules" ? q.expr : q.exprWithoutRecordingRules }, values, t);
                     const wall = Date.now();
-                    const r = await promQuery(url, expr, q.instant ? { time: range.end } : range, { stats: true, timeoutMs: 5 * 60_000 }).catch((e: Error) => ({ status: "error", error: e.message, data: undefined }));
+                    const r = await promQuery(url, expr, q.instant ? { time: range.end } : alignedRange(raw.end, t), { stats: true, timeoutMs: 5 * 60_000 }).catch((e: Error) => ({ status: "error", error: e.message, data: undefined }));
                     const stats = r.data?.stats;
                     entry[variant].push(
                         r.status === "success" && stats

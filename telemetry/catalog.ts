@@ -152,6 +152,13 @@ export const INFRA = {
 } as const;
 
 /**
+ * node_exporter network devices that are not the node's own interfaces (loopback, container
+ * veths, CNI bridges and overlays), as a regex for `device!~`: traffic on them is counted again
+ * on the physical interface.
+ */
+export const VIRTUAL_NETWORK_DEVICES = "lo|veth.*|cali.*|flannel.*|cni.*|docker.*|br-.*|vxlan.*|tunl.*|lxc.*";
+
+/**
  * Scrape job names of the stack's own components (the `job` label, also their `service` label:
  * components/prometheus/config.ts). components/stack.ts `componentTargets()` declares the jobs; a
  * test keeps the two in step.

@@ -21,8 +21,8 @@ function httpNames(c: typeof contract): Set<string> {
     return names;
 }
 
-const CONTRACT_HTTP = httpNames(contract);
-const OTEL_HTTP = httpNames(otel);
+/** HTTP series the presets name differently (`active_users` is the same under both: no switch concerns it). */
+const [CONTRACT_HTTP, OTEL_HTTP] = ((c: Set<string>, o: Set<string>) => [new Set([...c].filter((n) => !o.has(n))), new Set([...o].filter((n) => !c.has(n)))])(httpNames(contract), httpNames(otel));
 
 interface Flat {
     readonly id: string;

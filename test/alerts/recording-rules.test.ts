@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { recordingRules, ruleContext, ruleGroups, RuleContext } from "../../alerts";
+import { isAlert, RECORDING, recordingRules, ROUTE_RULES_INTERVAL, ruleContext, ruleGroups, RuleContext } from "../../alerts";
 import type { MetricPreset } from "../../config";
 import { toolPath } from "../support/tools";
 import { Expectation, FIXTURE_INTERVAL, FIXTURE_MINUTES, recordingFixture } from "./support/fixture";
@@ -59,6 +59,19 @@ afterAll(() => {
 });
 
 const recordKey = (record: string, slo?: string) => `${record}${slo ? `{slo="${slo}"}` : ""}`;
+
+describe("evaluation intervals", () => {
+    it("put every rule in a group evaluated at the interval its RecordingRef gives (the resolution dashboards step by), the others at the stack's", () => {
+        const declared = new Map<string, string | undefined>(Object.values(RECORDING).map((r) => [r.record, r.interval]));
+        for (const g of ruleGroups(ctxs.prometheus)) {
+            for (const r of g.rules) {
+                if (isAlert(r) || !declared.has(r.record)) continue;
+                expect([r.record, g.interval]).toEqual([r.record, declared.get(r.record)]);
+            }
+        }
+        expect(ruleGroups(ctxs.prometheus).find((g) => g.name === "api.routes.recording")?.interval).toBe(ROUTE_RULES_INTERVAL);
+    });
+});
 
 describe.each(PRESETS)("the recording rules under the %s preset", (preset) => {
     const ctx = ctxs[preset];

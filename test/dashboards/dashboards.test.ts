@@ -8,7 +8,7 @@ import { buildDashboards, DASHBOARDS, DASHBOARD_UIDS, renderDashboards } from ".
 import type { DashboardJson } from "../../dashboards";
 import { DEFAULT_ALERTING } from "../../config/defaults";
 import type { AlertingConfig } from "../../config";
-import { RECORDING } from "../../alerts/recording";
+import { RECORDING, ROUTE_RULES_INTERVAL } from "../../alerts/recording";
 import { DATASOURCE_UIDS } from "../../components/kube/constants";
 import { config, dataPanels, exploreQueries, Panel, panelsOf, PRESETS } from "./support";
 
@@ -228,6 +228,18 @@ describe("recording rules", () => {
         for (const preset of PRESETS) {
             const raw = exprs(buildDashboards(config(preset, "loki", false)));
             expect(raw.filter(usesRecording)).toEqual([]);
+        }
+    });
+
+    it("step every query over the per-route rules by their resolution (1m), and no other query", () => {
+        const perRoute = Object.values(RECORDING).filter((r) => r.interval).map((r) => r.record);
+        expect(perRoute.length).toBeGreaterThanOrEqual(6);
+        for (const rules of [true, false]) {
+            const targets = buildDashboards(config("prometheus", "loki", rules)).flatMap((d) => dataPanels(d).flatMap((p) => (p.targets ?? []).map((t) => ({ where: `${d.uid} / ${p.title}`, expr: t.expr ?? "", interval: (t as { interval?: string }).interval }))));
+            const reading = targets.filter((t) => perRoute.some((r) => new RegExp(`${r}[{)\\s]`).test(t.expr)));
+            // API Performance: three summary stats (all but in-flight), latency (3), traffic by route (3), payloads (3).
+            expect(reading.length).toBe(rules ? 12 : 0);
+            for (const t of targets) expect([t.where, t.interval]).toEqual([t.where, reading.includes(t) ? ROUTE_RULES_INTERVAL : undefined]);
         }
     });
 });

@@ -404,10 +404,10 @@ describe("every dashboard panel returns data, live on 127.0.0.1", () => {
     async function runAll(valuesOf: (uid: string) => Record<string, string | readonly string[]>): Promise<Failure[]> {
         const failures: Failure[] = [];
         const end = Date.now() / 1000;
-        const timing: PanelTiming = grafanaStep(defaultRangeSeconds, PANEL_WIDTH_PX, SCRAPE_SECONDS);
-        const range = alignedRange(end, timing);
         for (const q of queries) {
             expect(q.datasourceType).toBe("prometheus");
+            const timing: PanelTiming = grafanaStep(defaultRangeSeconds, PANEL_WIDTH_PX, SCRAPE_SECONDS, q.minInterval);
+            const range = alignedRange(end, timing);
             const expr = panelExpr(q, valuesOf(q.dashboardUid), timing);
             const left = expr.match(/\$[A-Za-z_{]/);
             if (left) {

@@ -137,7 +137,8 @@ describe("allPanelQueries, for the live and benchmark checks", () => {
         expect(first).toMatchObject({ datasourceType: "prometheus", datasourceUid: "${datasource}", instant: false, panelType: "stat" });
         expect(first.variables).toEqual(["cluster", "namespace", "service"]);
         const raw = queries.find((q) => q.panelTitle === "Request payload sizes")!;
-        expect(raw.variables).toEqual(["__rate_interval", "cluster", "namespace", "route", "service"]);
+        expect(raw.variables).toEqual(["cluster", "namespace", "route", "service"]);
+        expect(variablesIn(raw.exprWithoutRecordingRules)).toEqual(["__rate_interval", "cluster", "namespace", "route", "service"]);
     });
 
     it("pairs every query with its form over raw series, which reads no recording rule", () => {

@@ -12,6 +12,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { builtinVariables, substituteVariables } from "../../dashboards";
 import type { DashboardVariable, PanelQuery } from "../../dashboards";
+import { durationSeconds } from "../../config/resolve";
 import { freePort, ProcessRegistry, REPO_ROOT, ManagedProcess, waitFor } from "./processes";
 
 /** The one command that installs every binary these helpers run. */
@@ -139,12 +140,14 @@ export interface PanelTiming {
 
 /**
  * The step Grafana's Prometheus datasource uses for a panel `widthPx` wide (maxDataPoints = the
- * width): range / width rounded to a nice interval, at least the scrape interval, and coarse
- * enough for at most 11,000 points.
+ * width): range / width rounded to a nice interval, at least the query's minimum interval
+ * (`minInterval`, e.g. "1m") or else the scrape interval, and coarse enough for at most 11,000
+ * points.
  */
-export function grafanaStep(rangeSeconds: number, widthPx: number, scrapeIntervalSeconds: number): PanelTiming {
+export function grafanaStep(rangeSeconds: number, widthPx: number, scrapeIntervalSeconds: number, minInterval?: string): PanelTiming {
     const calculated = (rangeSeconds * 1000) / widthPx;
-    const min = scrapeIntervalSeconds * 1000;
+    const min = (minInterval === undefined ? scrapeIntervalSeconds : durationSeconds(minInterval)) * 1000;
+    if (!(min > 0)) throw new Error(`minimum interval "${minInterval}": expected a duration like 1m`);
     const interval = calculated < min ? min : roundInterval(calculated);
     const safe = Math.ceil((rangeSeconds * 1000) / 11000);
     return { rangeSeconds, stepSeconds: Math.max(interval, safe) / 1000, scrapeIntervalSeconds };

@@ -9,6 +9,12 @@ import { INFRA, label } from "../../../telemetry";
 import { ASSISTANT, CATALOG, CHECKOUT, GATEWAY, LLM_BUCKETS, LLM_NEAR_30S, LLM_SLOW, NEAR_500MS } from "./cases";
 import { counter, Cumulative, FAST, gauge, histogram, HTTP_BUCKETS, httpSeries, InputSeries, interpolatedQuantile, mix, steady } from "./series";
 
+/** WebSocket message size bounds (bytes) and lifetime bounds (seconds), and the distributions over them. */
+const MESSAGE_SIZE_BUCKETS = [256, 4096] as const;
+const MESSAGE_SIZES: Cumulative = [0.7, 0.95];
+const LIFETIME_BUCKETS = [1, 60, 3600] as const;
+const LIFETIMES: Cumulative = [0.1, 0.6, 0.9];
+
 /** Sample interval (seconds) and length (minutes) of the fixture. */
 export const FIXTURE_INTERVAL = 60;
 export const FIXTURE_MINUTES = 73 * 60;
@@ -25,6 +31,11 @@ export interface Expectation {
 
 /** The search route's latency: p95 ≈ 0.857 s. */
 const SEARCH: Cumulative = [0.5, 0.8, 0.9, 0.97, 1];
+
+/** Request payload size bounds (bytes), and the orders route's distribution and mean over them. */
+const SIZE_BUCKETS = [512, 4096, 65536] as const;
+const ORDER_SIZES: Cumulative = [0.5, 0.9, 1];
+const ORDER_MEAN_BYTES = 1800;
 
 export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; expectations: Expectation[] } {
     const { m } = ctx;
@@ -77,6 +88,25 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     expect("serviceLatencyP99", CHECKOUT, interpolatedQuantile(0.99, HTTP_BUCKETS, dist), "p99 of both routes");
     expect("serviceLatencyP95", idle, null, "absent, not NaN, without requests");
 
+    // Payload sizes of the orders route (both pods), in-flight requests and active users per pod.
+    const size = m.http.requestSize;
+    const orders = routes[0]!;
+    const sizeLabels = (pod: string) => ({ namespace: CHECKOUT.namespace, pod, [label(size, "service")]: CHECKOUT.service, [label(size, "route")]: orders.route });
+    for (const pod of ["checkout-0", "checkout-1"]) {
+        const perPod = (rps * orders.share) / 2;
+        series.push(...histogram(size, sizeLabels(pod), I, SIZE_BUCKETS, steady(T, { rate: perPod, cumulative: ORDER_SIZES })));
+        series.push(counter(`${size.name}_sum`, sizeLabels(pod), I, steady(T, perPod * ORDER_MEAN_BYTES)));
+    }
+    const sizeRoute = { ...CHECKOUT, [label(size, "route")]: orders.route };
+    SIZE_BUCKETS.forEach((le, i) => expect("serviceRouteRequestSizeBuckets", { ...sizeRoute, le: String(le) }, rps * orders.share * ORDER_SIZES[i]!, `payload size bucket rate le=${le}`));
+    expect("serviceRouteRequestSizeBuckets", { ...sizeRoute, le: "+Inf" }, rps * orders.share, "payload size bucket rate le=+Inf: requests with a size observed");
+    expect("serviceRouteRequestSizeSum", sizeRoute, rps * orders.share * ORDER_MEAN_BYTES, "payload bytes per second of a route");
+    const pods = (name: string, l: string, values: number[]) => values.forEach((v, i) => series.push(gauge(name, { namespace: CHECKOUT.namespace, pod: `checkout-${i}`, [l]: CHECKOUT.service }, I, steady(T, v))));
+    pods(m.http.inFlight.name, label(m.http.inFlight, "service"), [3, 4]);
+    pods(m.http.activeUsers.name, label(m.http.activeUsers, "service"), [20, 30]);
+    expect("serviceInFlight", CHECKOUT, 7, "requests in flight on both pods");
+    expect("serviceActiveUsers", CHECKOUT, 50, "active users on both pods");
+
     // --- WebSocket
     const ws = m.websocket;
     const wsl = (pod: string) => ({ namespace: GATEWAY.namespace, [label(ws.opened, "service")]: GATEWAY.service, pod });
@@ -89,6 +119,11 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
         counter(ws.messages.name, { ...wsl("gateway-0"), direction: "received", type: "text" }, I, steady(T, 8)),
         counter(ws.messages.name, { ...wsl("gateway-0"), direction: "sent", type: "text" }, I, steady(T, 10)),
         counter(ws.messages.name, { ...wsl("gateway-0"), direction: "received", type: ctx.alerting.websocket.errorMessageType }, I, steady(T, 0.5)),
+        counter(ws.messages.name, { ...wsl("gateway-1"), direction: "sent", type: "text" }, I, steady(T, 2)),
+        ...histogram(ws.messageSize, { ...wsl("gateway-0"), direction: "sent" }, I, MESSAGE_SIZE_BUCKETS, steady(T, { rate: 10, cumulative: MESSAGE_SIZES })),
+        ...histogram(ws.messageSize, { ...wsl("gateway-1"), direction: "sent" }, I, MESSAGE_SIZE_BUCKETS, steady(T, { rate: 2, cumulative: MESSAGE_SIZES })),
+        ...histogram(ws.duration, wsl("gateway-0"), I, LIFETIME_BUCKETS, steady(T, { rate: 1.5, cumulative: LIFETIMES })),
+        ...histogram(ws.duration, wsl("gateway-1"), I, LIFETIME_BUCKETS, steady(T, { rate: 0.5, cumulative: LIFETIMES })),
     );
     const reason = label(ws.disconnections, "reason");
     const direction = label(ws.messages, "direction");
@@ -96,9 +131,15 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     expect("websocketActive", GATEWAY, 150, "open connections of both pods");
     expect("websocketDisconnectRate", { ...GATEWAY, [reason]: "normal" }, 1.5, "normal disconnections per second");
     expect("websocketDisconnectRate", { ...GATEWAY, [reason]: "server_error" }, 0.5, "server_error disconnections per second");
-    expect("websocketMessageRate", { ...GATEWAY, [direction]: "received" }, 8.5, "received messages per second");
-    expect("websocketMessageRate", { ...GATEWAY, [direction]: "sent" }, 10, "sent messages per second");
-    expect("websocketMessageErrorRatio", GATEWAY, 0.5 / 18.5, "error share of messages");
+    const type = label(ws.messages, "type");
+    expect("websocketMessageRate", { ...GATEWAY, [direction]: "received", [type]: "text" }, 8, "received text messages per second");
+    expect("websocketMessageRate", { ...GATEWAY, [direction]: "received", [type]: ctx.alerting.websocket.errorMessageType }, 0.5, "received error messages per second");
+    expect("websocketMessageRate", { ...GATEWAY, [direction]: "sent", [type]: "text" }, 12, "sent text messages per second of both pods");
+    expect("websocketMessageErrorRatio", GATEWAY, 0.5 / 20.5, "error share of messages");
+    MESSAGE_SIZE_BUCKETS.forEach((le, i) => expect("websocketMessageSizeBuckets", { ...GATEWAY, [direction]: "sent", le: String(le) }, 12 * MESSAGE_SIZES[i]!, `sent message size bucket rate le=${le} of both pods`));
+    expect("websocketMessageSizeBuckets", { ...GATEWAY, [direction]: "sent", le: "+Inf" }, 12, "sent messages with a size observed");
+    LIFETIME_BUCKETS.forEach((le, i) => expect("websocketDurationBuckets", { ...GATEWAY, le: String(le) }, 2 * LIFETIMES[i]!, `connections closed per second with a lifetime up to ${le} s`));
+    expect("websocketDurationBuckets", { ...GATEWAY, le: "+Inf" }, 2, "connections closed per second");
 
     // --- Providers: openai fails sometimes and is slow, anthropic never fails.
     const llm = m.llm;
@@ -122,6 +163,8 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
         counter(llm.tokens.name, { ...pl("anthropic", "claude"), type: "input" }, I, steady(T, 20)),
         counter(llm.cost.name, pl("openai", "gpt-4o"), I, steady(T, 0.002)),
         counter(llm.cost.name, pl("anthropic", "claude"), I, steady(T, 0.001)),
+        gauge(llm.rateLimitRemaining.name, { namespace: ASSISTANT.namespace, [label(llm.rateLimitRemaining, "service")]: ASSISTANT.service, [label(llm.rateLimitRemaining, "provider")]: "openai", pod: "assistant-0" }, I, steady(T, 120)),
+        gauge(llm.rateLimitRemaining.name, { namespace: ASSISTANT.namespace, [label(llm.rateLimitRemaining, "service")]: ASSISTANT.service, [label(llm.rateLimitRemaining, "provider")]: "openai", pod: "assistant-1" }, I, steady(T, 40)),
     );
     const provider = (p: string) => ({ ...ASSISTANT, [label(llm.requests, "provider")]: p });
     const model = (p: string, mo: string) => ({ ...provider(p), [label(llm.tokens, "model")]: mo });
@@ -133,6 +176,9 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     expect("providerErrorRatio", provider("anthropic"), 0, "0 for a provider that never failed");
     expect("providerLatencyP95", provider("openai"), interpolatedQuantile(0.95, LLM_BUCKETS, LLM_SLOW), "p95 of a slow provider");
     expect("providerLatencyP95", provider("anthropic"), interpolatedQuantile(0.95, LLM_BUCKETS, LLM_NEAR_30S), "p95 of a faster provider");
+    LLM_BUCKETS.forEach((le, i) => expect("providerLatencyBuckets", { ...provider("openai"), le: String(le) }, 2.6 * LLM_SLOW[i]!, `provider latency bucket rate le=${le}`));
+    expect("providerLatencyBuckets", { ...provider("openai"), le: "+Inf" }, 2.6, "provider calls per second with a latency observed");
+    expect("providerRateLimitRemaining", provider("openai"), 40, "the lowest remaining rate limit over the service's pods");
     expect("providerTokenRate", model("openai", "gpt-4o"), 150, "input and output tokens per second");
     expect("providerTokenRate", model("anthropic", "claude"), 20, "tokens per second of a second model");
     expect("providerCostRate", model("openai", "gpt-4o"), 0.002, "USD per second");
@@ -151,6 +197,8 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
         gauge(db.connections.name, { ...dl, state: "active" }, I, steady(T, 30)),
         gauge(db.connections.name, { ...dl, state: "idle" }, I, steady(T, 10)),
         gauge(db.connectionsMax.name, dl, I, steady(T, 50)),
+        gauge(db.connections.name, { ...dl, pod: "catalog-1", state: "active" }, I, steady(T, 5)),
+        gauge(db.connectionsMax.name, { ...dl, pod: "catalog-1" }, I, steady(T, 50)),
     );
     const cacheKey = (c: string) => ({ ...CATALOG, [label(cache.requests, "cache")]: c });
     expect("cacheRequestRate", cacheKey("products"), 10, "cache lookups per second");
@@ -158,7 +206,9 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     expect("cacheHitRatio", cacheKey("sessions"), null, "absent, not NaN, for a cache without lookups");
     expect("cacheEvictionRate", cacheKey("products"), 0.5, "evictions per second");
     expect("dbQueryLatencyP95", { ...CATALOG, db: "orders" }, interpolatedQuantile(0.95, HTTP_BUCKETS, NEAR_500MS), "query p95");
-    expect("dbPoolUtilisation", { ...CATALOG, db: "orders" }, 30 / 50, "active share of the pool");
+    expect("dbPoolUtilisation", { ...CATALOG, db: "orders" }, 35 / 100, "active share of the pools of both pods");
+    expect("dbConnections", { ...CATALOG, db: "orders", [label(db.connections, "state")]: "active" }, 35, "active connections of both pods");
+    expect("dbConnections", { ...CATALOG, db: "orders", [label(db.connections, "state")]: "idle" }, 10, "idle connections");
 
     // --- Infrastructure
     const node = { job: "node-exporter", instance: "10.0.1.1:9100", node: "node-a" };
@@ -177,11 +227,39 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
         gauge(INFRA.container.memoryWorkingSet, { ...ctr, container: "" }, I, steady(T, 600 * 1024 ** 2)),
         gauge(INFRA.kube.limits, { ...ctr, container: "app", resource: "memory", unit: "byte" }, I, steady(T, 1024 ** 3)),
         gauge(INFRA.kube.limits, { ...ctr, container: "app", resource: "cpu", unit: "core" }, I, steady(T, 2)),
+        counter(INFRA.container.cpuPeriods, { ...ctr, container: "app", image: "shop/checkout:1" }, I, steady(T, 10)),
+        counter(INFRA.container.cpuThrottledPeriods, { ...ctr, container: "app", image: "shop/checkout:1" }, I, steady(T, 2.5)),
+        counter(INFRA.container.cpuPeriods, { ...ctr, container: "sidecar", image: "proxy:1" }, I, steady(T, 0)),
+        counter(INFRA.container.cpuThrottledPeriods, { ...ctr, container: "sidecar", image: "proxy:1" }, I, steady(T, 0)),
+        counter(INFRA.kube.restarts, { ...ctr, container: "app", uid: "u-1" }, I, steady(T, 3 / 3600)),
+        counter(INFRA.kube.restarts, { ...ctr, container: "sidecar", uid: "u-1" }, I, steady(T, 1 / 3600)),
+        counter(INFRA.container.netReceive, { ...ctr, interface: "eth0" }, I, steady(T, 1000)),
+        counter(INFRA.container.netReceive, { ...ctr, interface: "eth1" }, I, steady(T, 200)),
+        counter(INFRA.container.netTransmit, { ...ctr, interface: "eth0" }, I, steady(T, 500)),
+        counter(INFRA.node.diskRead, { ...node, device: "sda" }, I, steady(T, 100)),
+        counter(INFRA.node.diskRead, { ...node, device: "nvme0n1" }, I, steady(T, 50)),
+        counter(INFRA.node.diskWritten, { ...node, device: "sda" }, I, steady(T, 200)),
+        counter(INFRA.node.netReceive, { ...node, device: "eth0" }, I, steady(T, 1000)),
+        counter(INFRA.node.netReceive, { ...node, device: "lo" }, I, steady(T, 5000)),
+        counter(INFRA.node.netReceive, { ...node, device: "veth1a2b3c" }, I, steady(T, 300)),
+        counter(INFRA.node.netReceive, { ...node, device: "cali12345" }, I, steady(T, 300)),
+        counter(INFRA.node.netTransmit, { ...node, device: "eth0" }, I, steady(T, 800)),
+        counter(INFRA.node.netTransmit, { ...node, device: "flannel.1" }, I, steady(T, 100)),
     );
     expect("nodeCpuUtilisation", { instance: node.instance, node: node.node }, 0.5, "busy share of a node's CPUs");
     expect("nodeMemoryUtilisation", { instance: node.instance, node: node.node }, 0.75, "used share of a node's memory");
     expect("containerCpuUsage", { ...ctr, container: "app" }, 0.5, "cores a container uses (the pause container and cgroup totals excluded)");
     expect("containerMemoryLimitRatio", { ...ctr, container: "app" }, 0.5, "working set share of the memory limit");
+    expect("containerMemoryWorkingSet", { ...ctr, container: "app" }, 512 * 1024 ** 2, "working set of a container (not the cgroup total)");
+    expect("containerCpuThrottledRatio", { ...ctr, container: "app" }, 0.25, "throttled share of CFS periods");
+    expect("containerCpuThrottledRatio", { ...ctr, container: "sidecar" }, null, "absent, not NaN, for a container without CFS periods");
+    expect("podRestarts", ctr, 4, "restarts of every container of a pod over the last hour");
+    expect("podNetworkReceive", ctr, 1200, "bytes received per second on every interface of a pod");
+    expect("podNetworkTransmit", ctr, 500, "bytes transmitted per second");
+    expect("nodeDiskRead", { instance: node.instance, node: node.node }, 150, "bytes read per second from every disk of a node");
+    expect("nodeDiskWritten", { instance: node.instance, node: node.node }, 200, "bytes written per second");
+    expect("nodeNetworkReceive", { instance: node.instance, node: node.node }, 1000, "bytes received per second on the physical interface only (not lo, veth, cali)");
+    expect("nodeNetworkTransmit", { instance: node.instance, node: node.node }, 800, "bytes transmitted per second on the physical interface only (not flannel)");
 
     // --- SLOs, for every configured SLO and every recorded window.
     for (const slo of ctx.slos) {
