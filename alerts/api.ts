@@ -53,10 +53,8 @@ export function apiRouteRecordingGroup(ctx: RuleContext): RuleGroup {
         interval: ROUTE_RULES_INTERVAL,
         rules: [
             { record: r("serviceRouteRequestRate"), expr: sumBy(routes, rate(requests, {}, "5m")) },
-            {
-                record: r("serviceRouteErrorRatio"),
-                expr: `(\n${sumBy(routes, rate(requests, { status: SERVER_ERROR }, "5m"))}\nor\n0 * ${r("serviceRouteRequestRate")}\n)\n/\n(${r("serviceRouteRequestRate")} > 0)`,
-            },
+            { record: r("serviceRouteErrorRate"), expr: `${sumBy(routes, rate(requests, { status: SERVER_ERROR }, "5m"))}\nor\n0 * ${r("serviceRouteRequestRate")}` },
+            { record: r("serviceRouteErrorRatio"), expr: `${r("serviceRouteErrorRate")}\n/\n(${r("serviceRouteRequestRate")} > 0)` },
             { record: r("serviceRouteLatencyBuckets"), expr: sumBy(["le", ...routeDuration], bucketRate(duration, {}, "5m")) },
             { record: r("serviceRouteLatencyP95"), expr: quantile(0.95, routeDuration, r("serviceRouteLatencyBuckets"), r("serviceRouteRequestRate")) },
             { record: r("serviceRouteRequestSizeBuckets"), expr: sumBy(["le", ...routeSize], bucketRate(requestSize, {}, "5m")) },

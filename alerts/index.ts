@@ -25,6 +25,7 @@ export type { RuleContext, RuleContextArgs } from "./common";
 export { RECORDING, ROUTE_RULES_INTERVAL, SLO_RECORDING, SLI_WINDOWS } from "./recording";
 export type { RecordingRef, RecordingKey } from "./recording";
 export { errorBudget, sliWindows } from "./slo";
+export { SERVER_ERROR } from "./api";
 /** Thresholds and windows the rules use; dashboards draw the same values (`cfg.alerting`). */
 export { DEFAULT_ALERTING } from "../config/defaults";
 export type { AlertingConfig } from "../config";

@@ -51,6 +51,8 @@ export const RECORDING = {
     serviceStatusRequestRate: ref("service_status:http_requests:rate5m", "service", "status"),
     /** Requests per second by route. */
     serviceRouteRequestRate: perRoute("service_route:http_requests:rate5m", "service", "route"),
+    /** 5xx responses per second by route (0 when a route has requests and no 5xx). */
+    serviceRouteErrorRate: perRoute("service_route:http_request_errors:rate5m", "service", "route"),
     /** Share of a route's requests answered 5xx; absent without requests. */
     serviceRouteErrorRatio: perRoute("service_route:http_request_errors:ratio_rate5m", "service", "route"),
     /** Latency histogram bucket rates (heatmaps; `histogram_quantile` over it gives any quantile). */
@@ -84,8 +86,14 @@ export const RECORDING = {
     websocketActive: ref("service:websocket_connections_active:sum", "service"),
     /** Disconnections per second by reason. */
     websocketDisconnectRate: ref("service_reason:websocket_disconnections:rate5m", "service", "reason"),
+    /** Share of a service's disconnections with each reason; absent without disconnections. */
+    websocketDisconnectShare: ref("service_reason:websocket_disconnections:ratio_rate5m", "service", "reason"),
     /** Messages per second by direction and message type. */
     websocketMessageRate: ref("service_direction_type:websocket_messages:rate5m", "service", "direction", "type"),
+    /** Median message size in bytes by direction. */
+    websocketMessageSizeP50: ref("service_direction:websocket_message_size_bytes:p50_5m", "service", "direction"),
+    /** 95th percentile message size in bytes by direction. */
+    websocketMessageSizeP95: ref("service_direction:websocket_message_size_bytes:p95_5m", "service", "direction"),
     /** Message size histogram bucket rates by direction. */
     websocketMessageSizeBuckets: ref("service_direction_le:websocket_message_size_bytes_bucket:rate5m", "service", "direction", "le"),
     /** Connection lifetime histogram bucket rates (connections closed per second per bucket). */

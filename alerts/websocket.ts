@@ -18,15 +18,26 @@ export function websocketRecordingGroup(ctx: RuleContext): RuleGroup {
     const ws = ctx.m.websocket;
     const errorType = { type: eq(ctx.alerting.websocket.errorMessageType) };
     const svc = groupBy(ws.messages, ["service"]);
+    const direction = groupBy(ws.messageSize, ["service", "direction"]);
     return {
         name: "websocket.recording",
         rules: [
             { record: r("websocketOpenRate"), expr: sumBy(groupBy(ws.opened, ["service"]), rate(ws.opened, {}, "5m")) },
             { record: r("websocketActive"), expr: aggBy("sum", groupBy(ws.active, ["service"]), selector(ws.active)) },
             { record: r("websocketDisconnectRate"), expr: sumBy(groupBy(ws.disconnections, ["service", "reason"]), rate(ws.disconnections, {}, "5m")) },
+            {
+                record: r("websocketDisconnectShare"),
+                // `group_left()`: with no label list, the parenthesised divisor would be read as one.
+                expr: `${r("websocketDisconnectRate")}\n/ on (${svc.join(", ")}) group_left()\n(${sumBy(svc, r("websocketDisconnectRate"))} > 0)`,
+            },
             { record: r("websocketMessageRate"), expr: sumBy(groupBy(ws.messages, ["service", "direction", "type"]), rate(ws.messages, {}, "5m")) },
             { record: r("websocketMessageSizeBuckets"), expr: sumBy(["le", ...groupBy(ws.messageSize, ["service", "direction"])], bucketRate(ws.messageSize, {}, "5m")) },
             { record: r("websocketDurationBuckets"), expr: sumBy(["le", ...groupBy(ws.duration, ["service"])], bucketRate(ws.duration, {}, "5m")) },
+            ...([0.5, 0.95] as const).map((p) => ({
+                record: r(p === 0.5 ? "websocketMessageSizeP50" : "websocketMessageSizeP95"),
+                // `and ... > 0`: a direction without messages has no quantile rather than NaN.
+                expr: `histogram_quantile(${p}, ${r("websocketMessageSizeBuckets")})\nand on (${direction.join(", ")})\n${r("websocketMessageSizeBuckets")}{le="+Inf"} > 0`,
+            })),
             {
                 record: r("websocketMessageErrorRatio"),
                 expr: `(\n${sumBy(svc, rate(ws.messages, errorType, "5m"))}\nor\n0 * ${sumBy(svc, rate(ws.messages, {}, "5m"))}\n)\n/\n(${sumBy(svc, rate(ws.messages, {}, "5m"))} > 0)`,

@@ -12,7 +12,7 @@
 import type { MetricDef, Matchers, MatchValue } from "../telemetry";
 import { aggBy, by, catalog, matchers, re, series, sumBy, Catalog, INFRA, VIRTUAL_NETWORK_DEVICES } from "../telemetry";
 import type { AlertingConfig, MetricPreset, SloConfig } from "../config";
-import { errorBudget, RECORDING, RecordingKey, RecordingRef, ruleContext, sliWindows, SLO_RECORDING } from "../alerts";
+import { errorBudget, RECORDING, RecordingKey, RecordingRef, ruleContext, SERVER_ERROR, sliWindows, SLO_RECORDING } from "../alerts";
 import { durationSeconds } from "../config/resolve";
 
 /** Dashboard variables as they appear in queries. */
@@ -109,6 +109,30 @@ export function ruleResolution(expr: string): string | undefined {
     return coarsest;
 }
 
+/** Window of the rate recording rules (`rate5m`). */
+const RULE_RATE_WINDOW = "5m";
+
+/**
+ * The mean of a recorded 5m rate over the dashboard's range, read at whole 5 minutes: those
+ * windows tile the range, so the mean is the rate over the range, from a twentieth of the
+ * samples `avg_over_time(x[range])` reads at a 15 s rule interval (a fifth at 1m).
+ */
+function overRange(selector: string): string {
+    return `avg_over_time(${selector}[${RANGE}:${RULE_RATE_WINDOW}])`;
+}
+
+/** Whether two matcher sets select the same series (`"5.."` as a string is `=`, not `=~`). */
+function sameMatchers(a: Matchers<string>, b: Matchers<string>): boolean {
+    const norm = (ms: Matchers<string>) =>
+        JSON.stringify(
+            Object.entries(ms)
+                .filter(([, v]) => v !== undefined)
+                .map(([l, v]) => [l, typeof v === "string" ? { op: "=", value: v } : v])
+                .sort(([x], [y]) => String(x).localeCompare(String(y))),
+        );
+    return norm(a) === norm(b);
+}
+
 /** Quantiles of latency the dashboards draw. */
 export type Quantile = 0.5 | 0.95 | 0.99;
 
@@ -141,6 +165,8 @@ export class Queries {
     private readonly bucketRules: Map<MetricDef, RecordingKey[]>;
     /** Rate rules of a histogram's `_sum` (the `_count` rate is the bucket rule's `le="+Inf"`). */
     private readonly sumRules: Map<MetricDef, RecordingKey[]>;
+    /** Rate rules of a counter's series that match `part` only (5xx per second), for the share of `part`. */
+    private readonly partRateRules: Map<MetricDef, { part: Matchers<string>; key: RecordingKey }[]>;
     private readonly quantileRules: Map<MetricDef, { q: Quantile; key: RecordingKey }[]>;
     /** Windows the SLO rules record SLIs for (the standard ones and the burn-rate alerts' windows). */
     private readonly sliWindows: ReadonlySet<string>;
@@ -180,6 +206,15 @@ export class Queries {
             [m.llm.duration, ["providerLatencyBuckets"]],
         ]);
         this.sumRules = new Map<MetricDef, RecordingKey[]>([[m.http.requestSize, ["serviceRouteRequestSizeSum"]]]);
+        this.partRateRules = new Map<MetricDef, { part: Matchers<string>; key: RecordingKey }[]>([
+            [
+                m.http.requests,
+                [
+                    { part: { status: SERVER_ERROR }, key: "serviceErrorRate" },
+                    { part: { status: SERVER_ERROR }, key: "serviceRouteErrorRate" },
+                ],
+            ],
+        ]);
         this.quantileRules = new Map<MetricDef, { q: Quantile; key: RecordingKey }[]>([
             [
                 m.http.duration,
@@ -191,6 +226,13 @@ export class Queries {
                 ],
             ],
             [m.llm.duration, [{ q: 0.95, key: "providerLatencyP95" }]],
+            [
+                m.websocket.messageSize,
+                [
+                    { q: 0.5, key: "websocketMessageSizeP50" },
+                    { q: 0.95, key: "websocketMessageSizeP95" },
+                ],
+            ],
             [m.db.queryDuration, [{ q: 0.95, key: "dbQueryLatencyP95" }]],
         ]);
     }
@@ -238,7 +280,7 @@ export class Queries {
     /** `sum by (group) (increase(m{ms}[range]))`; from a rate rule: its mean over the range times the range. */
     increaseOverRange<L extends string>(m: MetricDef<L>, ms: NoInfer<Matchers<L>>, group: readonly NoInfer<L | TargetLabel>[] = []): string {
         const r = this.covering(this.rateRules.get(m), m, this.needed(m, ms, group));
-        if (r) return `${sumBy(groupOf(m, group), `avg_over_time(${r.record}${matchers(m, ms, scope())}[${RANGE}])`)} * ${RANGE_SECONDS}`;
+        if (r) return `${sumBy(groupOf(m, group), overRange(`${r.record}${matchers(m, ms, scope())}`))} * ${RANGE_SECONDS}`;
         return sumBy(groupOf(m, group), `increase(${sel(m, ms, m.type === "histogram" ? "_count" : "")}[${RANGE}])`);
     }
 
@@ -269,6 +311,12 @@ export class Queries {
         const total = this.covering(this.rateRules.get(m), m, this.needed(m, base, group));
         const matching = this.covering(this.rateRules.get(m), m, this.needed(m, { ...base, ...part } as Matchers<L>, group));
         if (total && matching) return `${sumBy(g, `${matching.record}${matchers(m, { ...base, ...part } as Matchers<L>, scope())}`)}\n/\n${sumBy(g, `${total.record}${baseSel}`)}`;
+        const sameLabels = (a: Rule, b: Rule) => a.labels.size === b.labels.size && [...a.labels].every((l) => b.labels.has(l));
+        const partRate = (this.partRateRules.get(m) ?? [])
+            .filter((x) => sameMatchers(x.part, part))
+            .map((x) => this.rule(x.key, m))
+            .find((r): r is Rule => r !== undefined && total !== undefined && sameLabels(r, total));
+        if (total && partRate) return `${sumBy(g, `${partRate.record}${baseSel}`)}\n/\n${sumBy(g, `${total.record}${baseSel}`)}`;
         for (const k of ratioRules) {
             const r = this.rule(k, m);
             if (!r || !this.needed(m, base, group).every((l) => r.labels.has(l))) continue;
@@ -289,7 +337,7 @@ export class Queries {
     quantileOverRange<L extends string>(q: Quantile, m: MetricDef<L>, ms: NoInfer<Matchers<L>>, group: readonly NoInfer<L | TargetLabel>[] = []): string {
         const r = this.covering(this.bucketRules.get(m), m, this.needed(m, ms, ["le", ...group]));
         if (!r) return quantileOf(q, m, ms, group, RANGE);
-        return `histogram_quantile(${q}, ${sumBy(["le", ...groupOf(m, group)], `avg_over_time(${r.record}${matchers(m, ms, scope())}[${RANGE}])`)})`;
+        return `histogram_quantile(${q}, ${sumBy(["le", ...groupOf(m, group)], overRange(`${r.record}${matchers(m, ms, scope())}`))})`;
     }
 
     /**
@@ -321,12 +369,23 @@ export class Queries {
 
     /** 5xx share of requests by `group`. */
     errorRatio(group: readonly ("service" | "method" | "route" | TargetLabel)[] = [], ms: Matchers<"service" | "method" | "route"> = SERVICE): string {
-        return this.ratio(this.m.http.requests, { status: re("5..") }, ms, group, ["serviceErrorRatio", "serviceRouteErrorRatio"]);
+        return this.ratio(this.m.http.requests, { status: SERVER_ERROR }, ms, group, ["serviceErrorRatio", "serviceRouteErrorRatio"]);
     }
 
     /** Request latency quantile by `group`. */
     latency(q: Quantile, group: readonly ("service" | "method" | "route" | TargetLabel)[] = [], ms: Matchers<"service" | "method" | "route"> = SERVICE): string {
         return this.quantile(q, this.m.http.duration, ms, group);
+    }
+
+    // --- WebSocket
+
+    /** Share of each selected service's disconnections per reason matching `reason`, by namespace, service and reason. */
+    disconnectShare(reason: MatchValue): string {
+        const d = this.m.websocket.disconnections;
+        const ms: Matchers<"service" | "reason"> = { ...SERVICE, reason };
+        const r = this.exactly(["websocketDisconnectShare"], d, ms, ["namespace", "service", "reason"]);
+        if (r) return `${r.record}${matchers(d, ms, scope())}`;
+        return `${this.rate(d, ms, ["namespace", "service", "reason"])}\n/ on (${groupOf(d, ["namespace", "service"]).join(", ")}) group_left\n${this.rate(d, SERVICE, ["namespace", "service"])}`;
     }
 
     // --- Database pools

@@ -24,7 +24,6 @@ export function websocket(cfg: DashboardConfig): DashboardBuilder {
     const ws = q.m.websocket;
     const perService = ["namespace", "service"] as const;
     const abnormal = nre(alternation(a.normalDisconnectReasons));
-    const by = (...ls: string[]) => ls.join(", ");
 
     const b = newDashboard({
         uid: UID,
@@ -54,7 +53,7 @@ export function websocket(cfg: DashboardConfig): DashboardBuilder {
                 ] }), 12],
                 [heatmapPanel({ title: "Connection duration distribution", description: "How long connections live: connections closed per second per lifetime bucket. Mass at the short end means clients reconnect in a loop.", unit: "s", queries: [prom(q.buckets(ws.duration, SERVICE), "{{le}}")] }), 12],
                 [timeseriesPanel({ title: "Disconnection reasons", description: "Disconnections per second by reason, stacked.", unit: "cps", min: 0, queries: [prom(q.rate(ws.disconnections, SERVICE, ["reason"]), legendOf(ws.disconnections, "reason"))] }, { stack: true }), 12],
-                [timeseriesPanel({ title: "Abnormal disconnections", description: `Share of each service's disconnections per abnormal reason (every reason but ${a.normalDisconnectReasons.join(", ")}); the dashed line is the alert level (${pct(a.abnormalDisconnects.threshold)} for ${a.abnormalDisconnects.for}). Click a series for the service's warnings and errors.`, unit: "percentunit", min: 0, thresholds: above(a.abnormalDisconnects.threshold), links: serviceLinks(ctx, { drillDown: false, levels: ["warn", "error"] }), queries: [prom(`${q.rate(ws.disconnections, { ...SERVICE, reason: abnormal }, [...perService, "reason"])}\n/ on (${by(...perService)}) group_left\n${q.rate(ws.disconnections, SERVICE, [...perService])}`, `${legendOf(ws.disconnections, "reason")} ({{service}})`)] }), 24],
+                [timeseriesPanel({ title: "Abnormal disconnections", description: `Share of each service's disconnections per abnormal reason (every reason but ${a.normalDisconnectReasons.join(", ")}); the dashed line is the alert level (${pct(a.abnormalDisconnects.threshold)} for ${a.abnormalDisconnects.for}). Click a series for the service's warnings and errors.`, unit: "percentunit", min: 0, thresholds: above(a.abnormalDisconnects.threshold), links: serviceLinks(ctx, { drillDown: false, levels: ["warn", "error"] }), queries: [prom(q.disconnectShare(abnormal), `${legendOf(ws.disconnections, "reason")} ({{service}})`)] }), 24],
             ],
         },
         {
@@ -63,9 +62,9 @@ export function websocket(cfg: DashboardConfig): DashboardBuilder {
                 [timeseriesPanel({ title: "Message throughput", description: "Messages per second sent to and received from clients.", unit: "mps", min: 0, queries: [prom(q.rate(ws.messages, SERVICE, ["direction"]), legendOf(ws.messages, "direction"))] }), 12],
                 [timeseriesPanel({ title: "Messages by type", description: "Messages per second by message type, stacked.", unit: "mps", min: 0, queries: [prom(q.rate(ws.messages, SERVICE, ["type"]), legendOf(ws.messages, "type"))] }, { stack: true }), 12],
                 [timeseriesPanel({ title: "Message error ratio", description: `Share of each service's messages of type "${a.errorMessageType}"; the dashed line is the alert level (${pct(a.messageErrors.threshold)} for ${a.messageErrors.for}).`, unit: "percentunit", min: 0, thresholds: above(a.messageErrors.threshold), links: serviceLinks(ctx, { drillDown: false, levels: ["error", "fatal"] }), queries: [prom(q.ratio(ws.messages, { type: eq(a.errorMessageType) }, SERVICE, [...perService], ["websocketMessageErrorRatio"]), "{{service}}")] }), 12],
-                [timeseriesPanel({ title: "Message size distribution", description: "Median and 95th percentile message size per direction.", unit: "bytes", min: 0, queries: [
-                    prom(q.quantile(0.5, ws.messageSize, SERVICE, ["direction"]), `p50 ${legendOf(ws.messageSize, "direction")}`),
-                    prom(q.quantile(0.95, ws.messageSize, SERVICE, ["direction"]), `p95 ${legendOf(ws.messageSize, "direction")}`),
+                [timeseriesPanel({ title: "Message size distribution", description: "Median and 95th percentile message size per service and direction.", unit: "bytes", min: 0, queries: [
+                    prom(q.quantile(0.5, ws.messageSize, SERVICE, [...perService, "direction"]), `p50 {{service}} ${legendOf(ws.messageSize, "direction")}`),
+                    prom(q.quantile(0.95, ws.messageSize, SERVICE, [...perService, "direction"]), `p95 {{service}} ${legendOf(ws.messageSize, "direction")}`),
                 ] }), 12],
                 [heatmapPanel({ title: "Message size heatmap", description: "Messages per second per size bucket, both directions: a fat tail of large messages is what slows clients down.", unit: "bytes", queries: [prom(q.buckets(ws.messageSize, SERVICE), "{{le}}")] }), 24],
             ],

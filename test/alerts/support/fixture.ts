@@ -11,7 +11,7 @@ import { counter, Cumulative, FAST, gauge, histogram, HTTP_BUCKETS, httpSeries, 
 
 /** WebSocket message size bounds (bytes) and lifetime bounds (seconds), and the distributions over them. */
 const MESSAGE_SIZE_BUCKETS = [256, 4096] as const;
-const MESSAGE_SIZES: Cumulative = [0.7, 0.95];
+const MESSAGE_SIZES: Cumulative = [0.7, 0.97];
 const LIFETIME_BUCKETS = [1, 60, 3600] as const;
 const LIFETIMES: Cumulative = [0.1, 0.6, 0.9];
 
@@ -73,12 +73,14 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     for (const r of routes) {
         expect("serviceRouteRequestRate", { ...CHECKOUT, [route]: r.route }, rps * r.share, `requests per second of ${r.route}`);
         expect("serviceRouteErrorRatio", { ...CHECKOUT, [route]: r.route }, r.errorRatio, `5xx share of ${r.route}`);
+        expect("serviceRouteErrorRate", { ...CHECKOUT, [route]: r.route }, rps * r.share * r.errorRatio, `5xx per second of ${r.route}`);
         expect("serviceRouteLatencyP95", { ...CHECKOUT, [route]: r.route }, interpolatedQuantile(0.95, HTTP_BUCKETS, r.latency), `p95 of ${r.route}`);
         HTTP_BUCKETS.forEach((le, i) =>
             expect("serviceRouteLatencyBuckets", { ...CHECKOUT, [route]: r.route, le: String(le) }, rps * r.share * r.latency[i]!, `bucket rate le=${le} of ${r.route}`),
         );
     }
     expect("serviceRouteErrorRatio", { ...perfect, [route]: "/api/orders" }, 0, "0 for a route that never answered 5xx");
+    expect("serviceRouteErrorRate", { ...perfect, [route]: "/api/orders" }, 0, "0 per second for a route that never answered 5xx");
     expect("serviceRouteErrorRatio", { ...idle, [route]: "/api/orders" }, null, "absent, not NaN, for a route without requests");
     expect("serviceRouteLatencyP95", { ...idle, [route]: "/api/orders" }, null, "absent, not NaN, for a route without requests");
     HTTP_BUCKETS.forEach((le, i) => expect("serviceLatencyBuckets", { ...CHECKOUT, le: String(le) }, rps * dist[i]!, `bucket rate le=${le}`));
@@ -131,6 +133,8 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     expect("websocketActive", GATEWAY, 150, "open connections of both pods");
     expect("websocketDisconnectRate", { ...GATEWAY, [reason]: "normal" }, 1.5, "normal disconnections per second");
     expect("websocketDisconnectRate", { ...GATEWAY, [reason]: "server_error" }, 0.5, "server_error disconnections per second");
+    expect("websocketDisconnectShare", { ...GATEWAY, [reason]: "normal" }, 0.75, "share of the service's disconnections that were normal");
+    expect("websocketDisconnectShare", { ...GATEWAY, [reason]: "server_error" }, 0.25, "share of the service's disconnections with reason server_error");
     const type = label(ws.messages, "type");
     expect("websocketMessageRate", { ...GATEWAY, [direction]: "received", [type]: "text" }, 8, "received text messages per second");
     expect("websocketMessageRate", { ...GATEWAY, [direction]: "received", [type]: ctx.alerting.websocket.errorMessageType }, 0.5, "received error messages per second");
@@ -138,6 +142,8 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     expect("websocketMessageErrorRatio", GATEWAY, 0.5 / 20.5, "error share of messages");
     MESSAGE_SIZE_BUCKETS.forEach((le, i) => expect("websocketMessageSizeBuckets", { ...GATEWAY, [direction]: "sent", le: String(le) }, 12 * MESSAGE_SIZES[i]!, `sent message size bucket rate le=${le} of both pods`));
     expect("websocketMessageSizeBuckets", { ...GATEWAY, [direction]: "sent", le: "+Inf" }, 12, "sent messages with a size observed");
+    expect("websocketMessageSizeP50", { ...GATEWAY, [direction]: "sent" }, interpolatedQuantile(0.5, MESSAGE_SIZE_BUCKETS, MESSAGE_SIZES), "median size of sent messages");
+    expect("websocketMessageSizeP95", { ...GATEWAY, [direction]: "sent" }, interpolatedQuantile(0.95, MESSAGE_SIZE_BUCKETS, MESSAGE_SIZES), "p95 size of sent messages");
     LIFETIME_BUCKETS.forEach((le, i) => expect("websocketDurationBuckets", { ...GATEWAY, le: String(le) }, 2 * LIFETIMES[i]!, `connections closed per second with a lifetime up to ${le} s`));
     expect("websocketDurationBuckets", { ...GATEWAY, le: "+Inf" }, 2, "connections closed per second");
 
