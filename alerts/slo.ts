@@ -54,11 +54,31 @@ function sli(ctx: RuleContext, slo: SloConfig, window: string): { total: string;
     return { total, bad: `clamp_min(\n${total}\n-\n${good},\n0\n)` };
 }
 
+/**
+ * The longest SLI window read from the raw series. A rate over a longer window reads every
+ * sample in it: at 28,000 request series (20 services x 25 routes x 4 methods x 6 codes), a
+ * 1-day window is 160 million samples and a 3-day one 490 million, beyond Prometheus' default
+ * limit of 50 million per query (rule evaluations included), every 15 s. Longer windows average
+ * the SLO's recorded 5m rates instead: a few series per SLO, and the mean of a window's 5m rates
+ * is its rate (to within the first 5 minutes).
+ */
+export const RAW_SLI_MAX_WINDOW = "1h";
+
+/** Total and bad request rates of an SLO over `window`: from the raw series, or averaged from the recorded 5m rates. */
+function sliOver(ctx: RuleContext, slo: SloConfig, window: string): { total: string; bad: string } {
+    if (durationSeconds(window) <= durationSeconds(RAW_SLI_MAX_WINDOW)) return sli(ctx, slo, window);
+    const mean = (record: string) => `avg_over_time(${record}${of(slo)}[${window}])`;
+    return { total: mean(SLO_RECORDING.requests(SLI_BASE_WINDOW)), bad: mean(SLO_RECORDING.errors(SLI_BASE_WINDOW)) };
+}
+
+/** The SLI window the longer ones average: one of SLI_WINDOWS, recorded before them (windows go shortest first). */
+const SLI_BASE_WINDOW = "5m";
+
 /** The SLI recording rules of every SLO over every window (requests, bad requests, ratio). */
 export function sloRecordingGroup(ctx: RuleContext): RuleGroup {
     const rules = ctx.slos.flatMap((slo) =>
         sliWindows(ctx).flatMap((w) => {
-            const { total, bad } = sli(ctx, slo, w);
+            const { total, bad } = sliOver(ctx, slo, w);
             const labels = { slo: slo.name };
             const req = `${SLO_RECORDING.requests(w)}${of(slo)}`;
             return [
@@ -78,7 +98,7 @@ export function sloBudgetGroup(ctx: RuleContext): RuleGroup {
     const rules = ctx.slos.flatMap((slo) => {
         const labels = { slo: slo.name };
         const ratio = SLO_RECORDING.errorRatio(slo.window);
-        const { total, bad } = sli(ctx, slo, slo.window);
+        const { total, bad } = sliOver(ctx, slo, slo.window);
         return [
             { record: SLO_RECORDING.objective, expr: `vector(${num(slo.objective / 100)})`, labels },
             // The SLO window's ratio, unless a burn-rate window already records it.
