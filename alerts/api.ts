@@ -22,7 +22,6 @@ export function apiRecordingGroup(ctx: RuleContext): RuleGroup {
     const svcDuration = groupBy(duration, ["service"]);
     const errors = sumBy(svc, rate(requests, { status: SERVER_ERROR }, "5m"));
     const total = sumBy(svc, rate(requests, {}, "5m"));
-    const q = quantile;
     return {
         name: "api.recording",
         rules: [
@@ -33,9 +32,9 @@ export function apiRecordingGroup(ctx: RuleContext): RuleGroup {
             { record: r("serviceErrorRatio"), expr: `${r("serviceErrorRate")}\n/\n(${r("serviceRequestRate")} > 0)` },
             { record: r("serviceStatusRequestRate"), expr: sumBy(groupBy(requests, ["service", "status"]), rate(requests, {}, "5m")) },
             { record: r("serviceLatencyBuckets"), expr: sumBy(["le", ...svcDuration], bucketRate(duration, {}, "5m")) },
-            { record: r("serviceLatencyP50"), expr: q(0.5, svcDuration, r("serviceLatencyBuckets"), r("serviceRequestRate")) },
-            { record: r("serviceLatencyP95"), expr: q(0.95, svcDuration, r("serviceLatencyBuckets"), r("serviceRequestRate")) },
-            { record: r("serviceLatencyP99"), expr: q(0.99, svcDuration, r("serviceLatencyBuckets"), r("serviceRequestRate")) },
+            { record: r("serviceLatencyP50"), expr: quantile(0.5, svcDuration, r("serviceLatencyBuckets"), r("serviceRequestRate")) },
+            { record: r("serviceLatencyP95"), expr: quantile(0.95, svcDuration, r("serviceLatencyBuckets"), r("serviceRequestRate")) },
+            { record: r("serviceLatencyP99"), expr: quantile(0.99, svcDuration, r("serviceLatencyBuckets"), r("serviceRequestRate")) },
             { record: r("serviceInFlight"), expr: aggBy("sum", groupBy(inFlight, ["service"]), selector(inFlight)) },
             { record: r("serviceActiveUsers"), expr: aggBy("sum", groupBy(activeUsers, ["service"]), selector(activeUsers)) },
         ],

@@ -38,6 +38,9 @@ export const ROUTE_RULES_INTERVAL = "1m";
 
 const perRoute = (record: string, ...labels: string[]): RecordingRef => ({ ...ref(record, ...labels), interval: ROUTE_RULES_INTERVAL });
 
+/** A node-exporter rule: one series per node (`instance` and the `node` name relabeling adds). */
+const perNode = (record: string): RecordingRef => ({ record, labels: ["cluster", "instance", "node"] });
+
 /** Recording rules for the dashboards' expensive queries and the alerts built on them. */
 export const RECORDING = {
     // --- API (HTTP server)
@@ -133,9 +136,9 @@ export const RECORDING = {
 
     // --- Infrastructure
     /** Busy share of a node's CPUs (1 - idle), averaged over its CPUs. */
-    nodeCpuUtilisation: { record: "instance:node_cpu_utilisation:rate5m", labels: ["cluster", "instance", "node"] } as RecordingRef,
+    nodeCpuUtilisation: perNode("instance:node_cpu_utilisation:rate5m"),
     /** Used share of a node's memory (1 - available / total). */
-    nodeMemoryUtilisation: { record: "instance:node_memory_utilisation:ratio", labels: ["cluster", "instance", "node"] } as RecordingRef,
+    nodeMemoryUtilisation: perNode("instance:node_memory_utilisation:ratio"),
     /** CPU cores a container uses. */
     containerCpuUsage: ref("namespace_pod_container:container_cpu_usage_seconds:rate5m", "pod", "container"),
     /** A container's working set as a share of its memory limit (containers with a limit only). */
@@ -151,13 +154,13 @@ export const RECORDING = {
     /** Bytes per second a pod transmits (all its interfaces). */
     podNetworkTransmit: ref("namespace_pod:container_network_transmit_bytes:rate5m", "pod"),
     /** Bytes per second a node reads from its disks. */
-    nodeDiskRead: { record: "instance:node_disk_read_bytes:rate5m", labels: ["cluster", "instance", "node"] } as RecordingRef,
+    nodeDiskRead: perNode("instance:node_disk_read_bytes:rate5m"),
     /** Bytes per second a node writes to its disks. */
-    nodeDiskWritten: { record: "instance:node_disk_written_bytes:rate5m", labels: ["cluster", "instance", "node"] } as RecordingRef,
+    nodeDiskWritten: perNode("instance:node_disk_written_bytes:rate5m"),
     /** Bytes per second a node receives on its physical interfaces (not loopback, veths or overlays). */
-    nodeNetworkReceive: { record: "instance:node_network_receive_bytes_physical:rate5m", labels: ["cluster", "instance", "node"] } as RecordingRef,
+    nodeNetworkReceive: perNode("instance:node_network_receive_bytes_physical:rate5m"),
     /** Bytes per second a node transmits on its physical interfaces. */
-    nodeNetworkTransmit: { record: "instance:node_network_transmit_bytes_physical:rate5m", labels: ["cluster", "instance", "node"] } as RecordingRef,
+    nodeNetworkTransmit: perNode("instance:node_network_transmit_bytes_physical:rate5m"),
 } as const satisfies Record<string, RecordingRef>;
 
 export type RecordingKey = keyof typeof RECORDING;

@@ -121,6 +121,11 @@ function overRange(selector: string): string {
     return `avg_over_time(${selector}[${RANGE}:${RULE_RATE_WINDOW}])`;
 }
 
+/** Whether two rules keep the same labels (their series match one to one). */
+function sameLabels(a: Rule, b: Rule): boolean {
+    return a.labels.size === b.labels.size && [...a.labels].every((l) => b.labels.has(l));
+}
+
 /** Whether two matcher sets select the same series (`"5.."` as a string is `=`, not `=~`). */
 function sameMatchers(a: Matchers<string>, b: Matchers<string>): boolean {
     const norm = (ms: Matchers<string>) =>
@@ -299,9 +304,10 @@ export class Queries {
     /**
      * Share of `m`'s rate matching `part` within `base`, by `group`. A ratio rule (one of
      * `ratioRules`, recording exactly that share) is read as it is when its series are the
-     * query's groups; otherwise the matching rate is a rate rule, or a ratio rule times the rate
-     * rule with the same labels (5xx per route = error ratio per route × requests per route), or
-     * the raw series. Numerator and denominator always come from the same source.
+     * query's groups; otherwise the matching rate is a rate rule that keeps the filtered label,
+     * a rule recording the matching part only with the total's labels (5xx per second per route),
+     * a ratio rule times the rate rule with the same labels (error ratio per route × requests per
+     * route), or the raw series. Numerator and denominator always come from the same source.
      */
     ratio<L extends string>(m: MetricDef<L>, part: NoInfer<Matchers<L>>, base: NoInfer<Matchers<L>>, group: readonly NoInfer<L | TargetLabel>[] = [], ratioRules: readonly RecordingKey[] = []): string {
         const exact = this.exactly(ratioRules, m, base, group);
@@ -311,7 +317,6 @@ export class Queries {
         const total = this.covering(this.rateRules.get(m), m, this.needed(m, base, group));
         const matching = this.covering(this.rateRules.get(m), m, this.needed(m, { ...base, ...part } as Matchers<L>, group));
         if (total && matching) return `${sumBy(g, `${matching.record}${matchers(m, { ...base, ...part } as Matchers<L>, scope())}`)}\n/\n${sumBy(g, `${total.record}${baseSel}`)}`;
-        const sameLabels = (a: Rule, b: Rule) => a.labels.size === b.labels.size && [...a.labels].every((l) => b.labels.has(l));
         const partRate = (this.partRateRules.get(m) ?? [])
             .filter((x) => sameMatchers(x.part, part))
             .map((x) => this.rule(x.key, m))
@@ -320,7 +325,7 @@ export class Queries {
         for (const k of ratioRules) {
             const r = this.rule(k, m);
             if (!r || !this.needed(m, base, group).every((l) => r.labels.has(l))) continue;
-            const same = (this.rateRules.get(m) ?? []).map((key) => this.rule(key, m)!).find((t) => t.labels.size === r.labels.size && [...t.labels].every((l) => r.labels.has(l)));
+            const same = (this.rateRules.get(m) ?? []).map((key) => this.rule(key, m)!).find((t) => sameLabels(t, r));
             if (same) return `${sumBy(g, `${r.record}${baseSel} * ${same.record}${baseSel}`)}\n/\n${sumBy(g, `${same.record}${baseSel}`)}`;
         }
         return `${sumRate(m, { ...base, ...part } as Matchers<L>, group)}\n/\n${sumRate(m, base, group)}`;
