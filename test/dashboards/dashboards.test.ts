@@ -4,13 +4,14 @@
  * `$datasource` variable), a grid that stays usable on a phone, alert annotations, thresholds
  * taken from the alerting config, drill-down and trace/log links, and the recording-rule switch.
  */
-import { buildDashboards, DASHBOARDS, DASHBOARD_UIDS, renderDashboards } from "../../dashboards";
+import { allPanelQueries, buildDashboards, DASHBOARDS, DASHBOARD_UIDS, renderDashboards } from "../../dashboards";
+import { catalog, INFRA } from "../../telemetry";
 import type { DashboardJson } from "../../dashboards";
 import { DEFAULT_ALERTING } from "../../config/defaults";
 import type { AlertingConfig } from "../../config";
 import { RECORDING, ROUTE_RULES_INTERVAL } from "../../alerts/recording";
 import { DATASOURCE_UIDS } from "../../components/kube/constants";
-import { config, dataPanels, exploreQueries, Panel, panelsOf, PRESETS } from "./support";
+import { config, dataPanels, exploreQueries, Panel, panelsOf, parsePromql, PRESETS, substitute } from "./support";
 
 const UIDS = ["system-overview", "api-performance", "provider-monitoring", "websocket", "infrastructure", "slo"];
 
@@ -229,6 +230,26 @@ describe("recording rules", () => {
             const raw = exprs(buildDashboards(config(preset, "loki", false)));
             expect(raw.filter(usesRecording)).toEqual([]);
         }
+    });
+
+    it("leave raw only the queries no rule could shrink: exporter and probe series, per-pod series, ALERTS", () => {
+        const m = catalog("prometheus");
+        const cheap = new Set<string>([
+            "ALERTS",
+            INFRA.node.fsAvail,
+            INFRA.node.fsSize,
+            INFRA.kube.podPhase,
+            ...Object.values(INFRA.probe),
+            ...Object.values(INFRA.postgres),
+            ...Object.values(INFRA.redis),
+            // Per pod is the gauge's own granularity ("In-flight requests by pod").
+            m.http.inFlight.name,
+        ]);
+        const raw = allPanelQueries(config()).filter((q) => q.expr === q.exprWithoutRecordingRules);
+        const costly = raw.flatMap((q) => parsePromql(substitute(q.expr)).metrics.filter((n) => !cheap.has(n)).map((n) => `${q.dashboardUid} / ${q.panelTitle}: ${n}`));
+        expect(costly).toEqual([]);
+        // Every application family but the per-pod in-flight panel goes through a rule.
+        expect(raw.filter((q) => q.expr.includes(m.http.inFlight.name)).map((q) => q.panelTitle)).toEqual(["In-flight requests by pod"]);
     });
 
     it("step every query over the per-route rules by their resolution (1m), and no other query", () => {
