@@ -3,13 +3,17 @@
 # system: Debian trixie packages are fetched with `apt-get download` through a
 # private apt configuration and unpacked with `dpkg -x` into <repo>/.tools/.
 #
-# Usage: scripts/install-test-tools.sh [--with-system-packages] [--force] [--help]
+# Then builds the Go programs the lifecycle tests run (Pulumi CLI, Kubernetes provider,
+# kube-apiserver & co, etcd, kwok) with scripts/build-go-tools.js, cached outside the clone.
+#
+# Usage: scripts/install-test-tools.sh [--with-system-packages] [--force] [--no-go-tools] [--help]
 #   --with-system-packages  also apt-get install redis-server and postgresql from
 #                           the system's own (bookworm) sources; needs root/sudo
 #   --force                 re-download and re-unpack even if .tools/ is current
+#   --no-go-tools           skip the Go builds (scripts/build-go-tools.js)
 #
 # Result: .tools/bin/{prometheus,promtool,alertmanager,amtool,node_exporter,
-#                     redis_exporter,postgres_exporter,blackbox_exporter}
+#                     redis_exporter,postgres_exporter,blackbox_exporter} and the Go tools
 # Env:    TRIXIE_MIRROR   override the Debian mirror URL (default: the one the
 #                         system's apt sources already use)
 set -euo pipefail
@@ -50,6 +54,7 @@ BINARIES=(
 
 WITH_SYSTEM_PACKAGES=0
 FORCE=0
+GO_TOOLS=1
 
 die() { echo "install-test-tools: ERROR: $*" >&2; exit 1; }
 log() { echo "install-test-tools: $*" >&2; }
@@ -58,7 +63,8 @@ for arg in "$@"; do
   case "$arg" in
     --with-system-packages) WITH_SYSTEM_PACKAGES=1 ;;
     --force) FORCE=1 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-go-tools) GO_TOOLS=0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $arg (see --help)" ;;
   esac
 done
@@ -323,3 +329,7 @@ else
 fi
 print_versions
 [ "$WITH_SYSTEM_PACKAGES" -eq 0 ] || install_system_packages
+if [ "$GO_TOOLS" -eq 1 ]; then
+  command -v node >/dev/null 2>&1 || die "node not found: the Go tool builder is scripts/build-go-tools.js"
+  node "$SCRIPT_DIR/build-go-tools.js" || die "building the Go tools failed (see above)"
+fi
