@@ -10,6 +10,9 @@
 //   dashboards dashboard load cost: every panel query over 6 h of backfilled history (>100k series), server
 //            time and samples per dashboard with and without recording rules (scripts/bench-dashboards.ts;
 //            first run ~30 min building the blocks, later runs reuse them)
+//   pipeline spans/s and points/s through the rendered prod collector agent → gateway with zero drops, and
+//            the ratio to the same collectors with pass-through pipelines (scripts/bench-pipeline.ts;
+//            needs `node scripts/build-go-tools.js otelcol`)
 "use strict";
 const { spawnSync } = require("child_process");
 const fs = require("fs");
@@ -79,10 +82,19 @@ function benchDashboards() {
     if (r.status !== 0) throw new Error(`dashboards bench failed (exit ${r.status ?? r.signal})`);
 }
 
+function benchPipeline() {
+    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(root, "scripts/bench-pipeline.ts")], {
+        cwd: root,
+        stdio: "inherit",
+    });
+    if (r.status !== 0) throw new Error(`pipeline bench: ${r.status === 1 ? "drops were counted" : `failed (exit ${r.status ?? r.signal})`}`);
+}
+
 const suites = { render: () => benchRender({ stack: "prod", runs: 5 }) };
 suites.delivery = () => benchDelivery({ runs: 5 });
 suites.alerts = () => benchAlerts();
 suites.dashboards = () => benchDashboards();
+suites.pipeline = () => benchPipeline();
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((s) => !suites[s]);
 if (unknown.length) {

@@ -14,8 +14,11 @@ export const IMAGES = {
     loki: "docker.io/grafana/loki:3.5.0",
     elasticsearch: "docker.elastic.co/elasticsearch/elasticsearch:8.18.0",
     kibana: "docker.elastic.co/kibana/kibana:8.18.0",
-    jaeger: "docker.io/jaegertracing/jaeger:2.8.0",
-    otelCollector: "docker.io/otel/opentelemetry-collector-contrib:0.129.0",
+    // The release scripts/build-go-tools.js builds as .tools/bin/jaeger (test/telemetry runs it).
+    jaeger: "docker.io/jaegertracing/jaeger:2.12.0",
+    // The release of the collector scripts/build-go-tools.js builds as .tools/bin/otelcol, with
+    // the components our configs use (test/telemetry validates and runs the configs with it).
+    otelCollector: "docker.io/otel/opentelemetry-collector-contrib:0.148.0",
     // The minor of Debian trixie's prometheus-blackbox-exporter (0.26.0), which checks the
     // rendered blackbox.yml and runs the probes in the tests.
     blackboxExporter: "quay.io/prometheus/blackbox-exporter:v0.26.0",

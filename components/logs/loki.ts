@@ -40,7 +40,7 @@ export interface LokiArgs {
 export class Loki extends pulumi.ComponentResource {
     /** Base URL of the HTTP API, e.g. `http://loki.monitoring.svc:3100` (Grafana's datasource URL). */
     public readonly url: string;
-    /** OTLP ingestion base URL for the collector's otlphttp exporter (it appends /v1/logs). */
+    /** OTLP ingestion base URL for the collector's otlp_http exporter (it appends /v1/logs). */
     public readonly otlpUrl: string;
     public readonly podLabels: Record<string, string>;
     public readonly configText: string;

@@ -98,7 +98,7 @@ export interface AgentConfigArgs extends CollectorCommonArgs {
     readonly agentPodPrefix: string;
 }
 
-/** Metadata k8sattributes adds to every signal, keyed by the pod that emitted it. */
+/** Metadata k8s_attributes adds to every signal, keyed by the pod that emitted it. */
 function k8sAttributes(nodeFilter: boolean): CollectorConfigObject {
     return {
         auth_type: "serviceAccount",
@@ -284,7 +284,7 @@ export function gatewayConfig(a: GatewayConfigArgs): CollectorConfigObject {
     const sampled = a.sampling.ratio < 1;
     const lokiLogs = a.logs.backend === "loki";
 
-    const exporters: CollectorConfigObject = { "otlp/jaeger": otlpExporter(a.jaegerOtlpEndpoint) };
+    const exporters: CollectorConfigObject = { "otlp_grpc/jaeger": otlpExporter(a.jaegerOtlpEndpoint) };
     const rwIds = a.metrics.remoteWriteUrls.map((u, i, all) => remoteWriteId(u, i, all));
     a.metrics.remoteWriteUrls.forEach((url, i) => {
         exporters[rwIds[i]!] = {
@@ -296,7 +296,7 @@ export function gatewayConfig(a: GatewayConfigArgs): CollectorConfigObject {
             timeout: "10s",
         };
     });
-    const logsExporter = lokiLogs ? "otlphttp/loki" : "elasticsearch/logs";
+    const logsExporter = lokiLogs ? "otlp_http/loki" : "elasticsearch/logs";
     if (a.logs.backend === "loki") {
         exporters[logsExporter] = { endpoint: a.logs.otlpUrl, sending_queue: queue(5000), retry_on_failure: retry };
     } else {
@@ -314,7 +314,7 @@ export function gatewayConfig(a: GatewayConfigArgs): CollectorConfigObject {
 
     const processors: CollectorConfigObject = {
         memory_limiter: memoryLimiter(),
-        k8sattributes: k8sAttributes(false),
+        k8s_attributes: k8sAttributes(false),
         "resource/environment": environmentResource(a),
         "transform/redact": redaction(),
         "filter/health-checks": healthCheckFilter(),
@@ -327,15 +327,15 @@ export function gatewayConfig(a: GatewayConfigArgs): CollectorConfigObject {
     // the two fields to the resource, where Loki's otlp_config makes them the stream labels.
     if (lokiLogs) processors["groupbyattrs/log-labels"] = { keys: [LOG_STREAM_LABELS.service, LOG_STREAM_LABELS.level] };
 
-    const enrich = ["memory_limiter", "k8sattributes", "resource/environment"];
+    const enrich = ["memory_limiter", "k8s_attributes", "resource/environment"];
     const sampling = ["transform/redact", "filter/health-checks", ...(sampled ? ["tail_sampling"] : []), "batch"];
     const pipelines: CollectorConfigObject = routed
         ? {
               // Entry: enrich, then hand each trace to the replica that owns its trace id.
               "traces/route": { receivers: ["otlp"], processors: [...enrich, "batch"], exporters: ["loadbalancing/traces"] },
-              traces: { receivers: ["otlp/loadbalanced"], processors: ["memory_limiter", ...sampling], exporters: ["otlp/jaeger"] },
+              traces: { receivers: ["otlp/loadbalanced"], processors: ["memory_limiter", ...sampling], exporters: ["otlp_grpc/jaeger"] },
           }
-        : { traces: { receivers: ["otlp"], processors: [...enrich, ...sampling], exporters: ["otlp/jaeger"] } };
+        : { traces: { receivers: ["otlp"], processors: [...enrich, ...sampling], exporters: ["otlp_grpc/jaeger"] } };
     pipelines.metrics = { receivers: ["otlp"], processors: [...enrich, "transform/metric-service", "batch"], exporters: rwIds };
     pipelines.logs = {
         receivers: ["otlp"],
@@ -358,8 +358,8 @@ export function gatewayConfig(a: GatewayConfigArgs): CollectorConfigObject {
 /** The agent DaemonSet's config. */
 export function agentConfig(a: AgentConfigArgs): CollectorConfigObject {
     validateCommon("agent", a);
-    const traceExporter = a.traceRouting ? "loadbalancing/traces" : "otlp/gateway";
-    const enrich = ["memory_limiter", "k8sattributes", "resourcedetection", "resource/environment", "batch"];
+    const traceExporter = a.traceRouting ? "loadbalancing/traces" : "otlp_grpc/gateway";
+    const enrich = ["memory_limiter", "k8s_attributes", "resourcedetection", "resource/environment", "batch"];
     return {
         extensions: {
             health_check: { endpoint: `0.0.0.0:${HEALTH_PORT}` },
@@ -411,7 +411,7 @@ export function agentConfig(a: AgentConfigArgs): CollectorConfigObject {
         },
         processors: {
             memory_limiter: memoryLimiter(),
-            k8sattributes: k8sAttributes(true),
+            k8s_attributes: k8sAttributes(true),
             resourcedetection: {
                 detectors: ["env", "k8snode"],
                 timeout: "2s",
@@ -422,15 +422,15 @@ export function agentConfig(a: AgentConfigArgs): CollectorConfigObject {
             batch: batch(),
         },
         exporters: {
-            "otlp/gateway": otlpExporter(a.gatewayOtlpEndpoint),
+            "otlp_grpc/gateway": otlpExporter(a.gatewayOtlpEndpoint),
             ...(a.traceRouting ? { "loadbalancing/traces": routedTraces(a.traceRouting.headlessHost, a.traceRouting.port) } : {}),
         },
         service: {
             extensions: ["health_check", "file_storage/checkpoints"],
             telemetry: telemetry(a),
             pipelines: {
-                logs: { receivers: ["filelog", "otlp"], processors: enrich, exporters: ["otlp/gateway"] },
-                metrics: { receivers: ["otlp"], processors: enrich, exporters: ["otlp/gateway"] },
+                logs: { receivers: ["filelog", "otlp"], processors: enrich, exporters: ["otlp_grpc/gateway"] },
+                metrics: { receivers: ["otlp"], processors: enrich, exporters: ["otlp_grpc/gateway"] },
                 traces: { receivers: ["otlp"], processors: enrich, exporters: [traceExporter] },
             },
         },

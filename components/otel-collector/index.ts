@@ -89,7 +89,7 @@ function validateBase(kind: string, a: CollectorArgsBase): void {
     }
 }
 
-/** Read-only discovery the k8sattributes processor (and the agent's k8snode detector) needs. */
+/** Read-only discovery the k8s_attributes processor (and the agent's k8snode detector) needs. */
 function collectorRbacRules(nodes: boolean): k8s.types.input.rbac.v1.PolicyRule[] {
     return [
         { apiGroups: [""], resources: ["pods", "namespaces", ...(nodes ? ["nodes"] : [])], verbs: ["get", "list", "watch"] },

@@ -1,9 +1,9 @@
 /**
- * Structural validation of a collector config, standing in for `otelcol validate` (no collector
- * binary exists where the tests run). It checks what makes a collector refuse to start or quietly
- * lose data:
+ * Structural validation of a collector config, beyond what `otelcol validate` checks (the real
+ * binary validates and runs the rendered configs in test/telemetry/). It checks what makes a
+ * collector refuse to start or quietly lose data:
  * - every component a pipeline names is defined, and every defined one is used;
- * - every component type exists in the pinned contrib release (./contrib-components.ts);
+ * - every component type exists in our collector build (./contrib-components.ts);
  * - each pipeline's processors start with memory_limiter and end with batch;
  * - every endpoint names a Service that exists (when the rendered Services are given), on a port
  *   that Service exposes; a DNS resolver's host must be a headless Service.

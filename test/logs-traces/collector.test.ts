@@ -34,7 +34,7 @@ describe("the pinned contrib component list", () => {
     });
 
     it("resolves a named component id to its type", () => {
-        expect(isContribComponent("exporters", "otlp/jaeger")).toBe(true);
+        expect(isContribComponent("exporters", "otlp_grpc/jaeger")).toBe(true);
         expect(isContribComponent("exporters", "jaeger")).toBe(false);
         expect(isContribComponent("processors", "tail_sampling")).toBe(true);
     });
@@ -61,16 +61,16 @@ describe.each(["dev", "prod"] as const)("the rendered %s collector configs", (st
     });
 
     it("masks, then drops health checks, then samples, in the pipeline that exports traces to Jaeger", () => {
-        const traces = Object.values<any>(gw(stack).service.pipelines).find((p) => p.exporters.includes("otlp/jaeger"));
+        const traces = Object.values<any>(gw(stack).service.pipelines).find((p) => p.exporters.includes("otlp_grpc/jaeger"));
         const order = ["memory_limiter", "transform/redact", "filter/health-checks", ...(stack === "prod" ? ["tail_sampling"] : []), "batch"];
         expect(traces.processors.filter((p: string) => order.includes(p))).toEqual(order);
     });
 
     it("exports traces to Jaeger's internal OTLP Service and logs to Loki's OTLP endpoint", () => {
         const cfg = gw(stack);
-        expect(cfg.exporters["otlp/jaeger"].endpoint).toBe("jaeger-collector.monitoring.svc:4317");
-        expect(cfg.exporters["otlphttp/loki"].endpoint).toBe("http://loki.monitoring.svc:3100/otlp");
-        expect(cfg.service.pipelines.logs.exporters).toEqual(["otlphttp/loki"]);
+        expect(cfg.exporters["otlp_grpc/jaeger"].endpoint).toBe("jaeger-collector.monitoring.svc:4317");
+        expect(cfg.exporters["otlp_http/loki"].endpoint).toBe("http://loki.monitoring.svc:3100/otlp");
+        expect(cfg.service.pipelines.logs.exporters).toEqual(["otlp_http/loki"]);
     });
 
     it("moves service and level to the resource so Loki indexes exactly those two labels", () => {
@@ -147,7 +147,7 @@ describe("trace sampling and routing per environment", () => {
         expect(renders.dev!.find("Deployment", "otel-collector-gateway").spec.replicas).toBe(1);
         expect(cfg.processors.tail_sampling).toBeUndefined();
         expect(cfg.exporters["loadbalancing/traces"]).toBeUndefined();
-        expect(agent("dev").service.pipelines.traces.exporters).toEqual(["otlp/gateway"]);
+        expect(agent("dev").service.pipelines.traces.exporters).toEqual(["otlp_grpc/gateway"]);
     });
 
     it("keeps errors, traces slower than 1 s and 10% of the rest in prod", () => {
@@ -169,7 +169,7 @@ describe("trace sampling and routing per environment", () => {
         expect(gw("prod").receivers["otlp/loadbalanced"].protocols.grpc.endpoint).toBe(`0.0.0.0:${LOADBALANCED_OTLP_PORT}`);
         expect(gw("prod").service.pipelines["traces/route"]).toEqual({
             receivers: ["otlp"],
-            processors: ["memory_limiter", "k8sattributes", "resource/environment", "batch"],
+            processors: ["memory_limiter", "k8s_attributes", "resource/environment", "batch"],
             exporters: ["loadbalancing/traces"],
         });
         expect(agent("prod").service.pipelines.traces.exporters).toEqual(["loadbalancing/traces"]);
@@ -216,10 +216,10 @@ describe("the structural validator rejects a broken config with a message naming
 
     it("requires memory_limiter first and batch last in every pipeline", () => {
         const c = base();
-        c.service.pipelines.metrics.processors = ["k8sattributes", "memory_limiter", "batch", "transform/metric-service"];
+        c.service.pipelines.metrics.processors = ["k8s_attributes", "memory_limiter", "batch", "transform/metric-service"];
         expect(validateCollectorConfig(c)).toEqual(
             expect.arrayContaining([
-                'service.pipelines.metrics.processors: expected memory_limiter first, found "k8sattributes"',
+                'service.pipelines.metrics.processors: expected memory_limiter first, found "k8s_attributes"',
                 'service.pipelines.metrics.processors: expected batch last, found "transform/metric-service"',
             ]),
         );
@@ -233,17 +233,17 @@ describe("the structural validator rejects a broken config with a message naming
 
     it("names an exporter no pipeline uses", () => {
         const c = base();
-        c.exporters["otlp/unused"] = { endpoint: "jaeger-collector.monitoring.svc:4317" };
-        expect(validateCollectorConfig(c)).toContain("exporters.otlp/unused: defined but used by no pipeline");
+        c.exporters["otlp_grpc/unused"] = { endpoint: "jaeger-collector.monitoring.svc:4317" };
+        expect(validateCollectorConfig(c)).toContain("exporters.otlp_grpc/unused: defined but used by no pipeline");
     });
 
     it("names an endpoint whose Service the render does not contain, or whose port it does not expose", () => {
         const c = base();
-        c.exporters["otlp/jaeger"].endpoint = "tempo.monitoring.svc:4317";
-        c.exporters["otlphttp/loki"].endpoint = "http://loki.monitoring.svc:3101/otlp";
+        c.exporters["otlp_grpc/jaeger"].endpoint = "tempo.monitoring.svc:4317";
+        c.exporters["otlp_http/loki"].endpoint = "http://loki.monitoring.svc:3101/otlp";
         expect(validateCollectorConfig(c, SERVICES)).toEqual([
-            'exporters.otlp/jaeger.endpoint "tempo.monitoring.svc:4317": no Service monitoring/tempo in the render',
-            'exporters.otlphttp/loki.endpoint "http://loki.monitoring.svc:3101/otlp": Service monitoring/loki exposes ports 3100, 9095, not 3101',
+            'exporters.otlp_grpc/jaeger.endpoint "tempo.monitoring.svc:4317": no Service monitoring/tempo in the render',
+            'exporters.otlp_http/loki.endpoint "http://loki.monitoring.svc:3101/otlp": Service monitoring/loki exposes ports 3100, 9095, not 3101',
         ]);
     });
 
@@ -272,8 +272,8 @@ describe("the structural validator rejects a broken config with a message naming
 
     it("names an address outside the cluster", () => {
         const c = base();
-        c.exporters["otlp/jaeger"].endpoint = "collector.example.com:4317";
-        expect(validateCollectorConfig(c, SERVICES)).toEqual(['exporters.otlp/jaeger.endpoint "collector.example.com:4317": expected an in-cluster Service address <name>.<namespace>.svc']);
+        c.exporters["otlp_grpc/jaeger"].endpoint = "collector.example.com:4317";
+        expect(validateCollectorConfig(c, SERVICES)).toEqual(['exporters.otlp_grpc/jaeger.endpoint "collector.example.com:4317": expected an in-cluster Service address <name>.<namespace>.svc']);
     });
 });
 
