@@ -98,6 +98,12 @@ export class ObservabilityStack extends pulumi.ComponentResource {
             "observability.pulumi.com/environment": cfg.environment,
         };
 
+        // Deleting a namespace deletes its claims, whatever the claims' own options say. So when a
+        // component keeps data on a volume, `pulumi destroy` leaves this namespace (and the
+        // claims in it) in place; README "Destroy" has the command that removes them.
+        const keepsVolumes = [cfg.prometheus.storage, cfg.alertmanager.storage, cfg.grafana.storage, cfg.logs.storage, cfg.tracing.jaeger.storage].some(
+            (s) => s.enabled,
+        );
         const monitoring = new k8s.core.v1.Namespace(
             `${name}-monitoring`,
             {
@@ -106,7 +112,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
                     labels: { ...nsLabels, ...podSecurityLabels("restricted") },
                 },
             },
-            { parent: this },
+            { parent: this, ...(keepsVolumes ? { retainOnDelete: true } : {}) },
         );
 
         // The agents namespace exists because node-level agents (node-exporter, the OTel

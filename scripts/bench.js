@@ -13,6 +13,9 @@
 //   pipeline spans/s and points/s through the rendered prod collector agent → gateway with zero drops, and
 //            the ratio to the same collectors with pass-through pipelines (scripts/bench-pipeline.ts;
 //            needs `node scripts/build-go-tools.js otelcol`)
+//   up       pulumi up (create), preview (no change) and up (one ConfigMap change) with the real
+//            engine on the local control plane, dev and prod, median of 3, beside the offline
+//            render (scripts/bench-up.ts; needs `node scripts/build-go-tools.js`)
 "use strict";
 const { spawnSync } = require("child_process");
 const fs = require("fs");
@@ -58,43 +61,22 @@ function benchRender({ stack = "prod", runs = 5 } = {}) {
 
 // Real binaries for minutes, in a ts-node child; it prints its own report. A missed target is
 // reported, not an error; a failed setup or wait exits non-zero and fails the suite.
-function benchDelivery({ runs = 5 } = {}) {
-    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(root, "scripts/bench-delivery.ts"), "--runs", String(runs)], {
+// `onExit1`: what exit code 1 means for suites that use it for a missed target.
+function runTsSuite(name, script, args = [], onExit1) {
+    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(root, "scripts", script), ...args], {
         cwd: root,
         stdio: "inherit",
     });
-    if (r.status !== 0) throw new Error(`delivery bench failed (exit ${r.status ?? r.signal})`);
-}
-
-function benchAlerts() {
-    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(root, "scripts/bench-alerts.ts")], {
-        cwd: root,
-        stdio: "inherit",
-    });
-    if (r.status !== 0) throw new Error(`alerts bench: ${r.status === 1 ? "a target is not met" : `failed (exit ${r.status ?? r.signal})`}`);
-}
-
-function benchDashboards() {
-    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(root, "scripts/bench-dashboards.ts")], {
-        cwd: root,
-        stdio: "inherit",
-    });
-    if (r.status !== 0) throw new Error(`dashboards bench failed (exit ${r.status ?? r.signal})`);
-}
-
-function benchPipeline() {
-    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(root, "scripts/bench-pipeline.ts")], {
-        cwd: root,
-        stdio: "inherit",
-    });
-    if (r.status !== 0) throw new Error(`pipeline bench: ${r.status === 1 ? "drops were counted" : `failed (exit ${r.status ?? r.signal})`}`);
+    if (r.status === 0) return;
+    throw new Error(`${name} bench: ${r.status === 1 && onExit1 ? onExit1 : `failed (exit ${r.status ?? r.signal})`}`);
 }
 
 const suites = { render: () => benchRender({ stack: "prod", runs: 5 }) };
-suites.delivery = () => benchDelivery({ runs: 5 });
-suites.alerts = () => benchAlerts();
-suites.dashboards = () => benchDashboards();
-suites.pipeline = () => benchPipeline();
+suites.delivery = () => runTsSuite("delivery", "bench-delivery.ts", ["--runs", "5"]);
+suites.alerts = () => runTsSuite("alerts", "bench-alerts.ts", [], "a target is not met");
+suites.dashboards = () => runTsSuite("dashboards", "bench-dashboards.ts");
+suites.pipeline = () => runTsSuite("pipeline", "bench-pipeline.ts", [], "drops were counted");
+suites.up = () => runTsSuite("up", "bench-up.ts");
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((s) => !suites[s]);
 if (unknown.length) {

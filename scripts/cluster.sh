@@ -166,6 +166,36 @@ write_kwok_config() {
                       held=""; buf=""; n=0; next }
          { print }' "$f" >>"$CLUSTER_DIR/kwok-stages.yaml"
   done
+  # What an ingress controller does: publish an address in the Ingress status (the Pulumi
+  # provider waits for it). 10.0.0.200 stands for the controller's load balancer; nothing
+  # sends traffic to it.
+  cat >>"$CLUSTER_DIR/kwok-stages.yaml" <<'STAGE'
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: ingress-load-balancer
+spec:
+  resourceRef:
+    apiGroup: networking.k8s.io/v1
+    kind: Ingress
+  selector:
+    matchExpressions:
+    - cel:
+        expression: >-
+          !has(self.metadata.deletionTimestamp)
+    - cel:
+        expression: >-
+          !has(self.status.loadBalancer.ingress)
+  steps:
+  - patch:
+      root: status
+      subresource: status
+      template: |
+        loadBalancer:
+          ingress:
+          - ip: 10.0.0.200
+STAGE
 }
 
 create_nodes() {

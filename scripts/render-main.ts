@@ -3,7 +3,10 @@
  * runtime and writes every Kubernetes object and generated config file under out/<stack>/.
  * Loaded by scripts/render.js, which registers ts-node exactly as `pulumi up` does.
  *
- *   npm run render -- --stack <dev|prod> [--out DIR]
+ *   npm run render -- --stack <dev|prod> [--out DIR] [--stack-dir DIR]
+ *
+ * --stack-dir: read Pulumi.<stack>.yaml from DIR instead of the repository (a proposed config,
+ * a stack kept elsewhere); Pulumi.yaml and the program are always the repository's.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -17,6 +20,8 @@ export interface RenderOptions {
     readonly root: string;
     readonly stack: string;
     readonly outDir: string;
+    /** Directory holding Pulumi.<stack>.yaml (default: root). */
+    readonly stackDir?: string;
 }
 
 export interface RenderResult {
@@ -35,7 +40,7 @@ const YAML_OPTS: yaml.DumpOptions = { lineWidth: -1, noRefs: true, sortKeys: fal
 export async function render(opts: RenderOptions): Promise<RenderResult> {
     let cfg: ReturnType<typeof readStackConfig>;
     try {
-        cfg = readStackConfig(opts.root, opts.stack);
+        cfg = readStackConfig(opts.root, opts.stack, opts.stackDir ?? opts.root);
     } catch (e: any) {
         // An unknown stack or an unreadable stack file is a user error: the message says it all.
         throw new RenderError(e?.message ?? String(e));
@@ -151,20 +156,25 @@ function table(summary: Summary, outDir: string, evaluationMs: number): string {
     return lines.join("\n");
 }
 
-export function parseArgs(argv: readonly string[]): { stack: string; out?: string } {
+const USAGE = "usage: npm run render -- --stack <name> [--out DIR] [--stack-dir DIR]";
+
+export function parseArgs(argv: readonly string[]): { stack: string; out?: string; stackDir?: string } {
     let stack: string | undefined;
     let out: string | undefined;
+    let stackDir: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i]!;
         if (a === "--stack") stack = argv[++i];
         else if (a.startsWith("--stack=")) stack = a.slice(8);
         else if (a === "--out") out = argv[++i];
         else if (a.startsWith("--out=")) out = a.slice(6);
-        else throw new RenderError(`unknown argument "${a}": usage: npm run render -- --stack <name> [--out DIR]`);
+        else if (a === "--stack-dir") stackDir = argv[++i];
+        else if (a.startsWith("--stack-dir=")) stackDir = a.slice(12);
+        else throw new RenderError(`unknown argument "${a}": ${USAGE}`);
     }
-    if (!stack) throw new RenderError("missing --stack: usage: npm run render -- --stack <name> [--out DIR]");
+    if (!stack) throw new RenderError(`missing --stack: ${USAGE}`);
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new RenderError(`--stack "${stack}": expected a stack name such as dev or prod`);
-    return { stack, ...(out ? { out } : {}) };
+    return { stack, ...(out ? { out } : {}), ...(stackDir ? { stackDir } : {}) };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -172,7 +182,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     try {
         const args = parseArgs(argv);
         const outDir = path.resolve(args.out ?? path.join(root, "out", args.stack));
-        const result = await render({ root, stack: args.stack, outDir });
+        const result = await render({ root, stack: args.stack, outDir, ...(args.stackDir ? { stackDir: path.resolve(args.stackDir) } : {}) });
         for (const w of result.warnings) console.warn(`warning: ${w}`);
         console.log(table(result.summary, path.relative(process.cwd(), outDir) || ".", result.evaluationMs));
         return 0;

@@ -243,7 +243,10 @@ export class Prometheus extends pulumi.ComponentResource {
         this.podLabels = podLabels;
         this.remoteWriteUrls = Array.from(
             { length: replicas },
-            (_, i) => pulumi.interpolate`http://${statefulSet.metadata.name}-${i}.${headless.metadata.name}.${ns}.svc:${PROMETHEUS_PORT}/api/v1/write`,
+            // From the fixed names, not the resources' outputs: while a StatefulSet replacement
+            // (a new volume size) is previewed its name is unknown, and the collector config that
+            // holds these URLs, and the gateway Deployment with it, would be replaced too.
+            (_, i) => pulumi.interpolate`http://${childName(name)}-${i}.${childName(name, "headless")}.${ns}.svc:${PROMETHEUS_PORT}/api/v1/write`,
         );
         this.serviceName = service.metadata.name;
         this.url = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc:${PROMETHEUS_PORT}`;

@@ -43,11 +43,12 @@ export function secretPlaceholder(fullKey: string): string {
     return `MOCK-SECRET-${fullKey.replace(/[^A-Za-z0-9]/g, "-")}-7f3a9c`;
 }
 
-export function readStackConfig(root: string, stack: string): StackConfigMap {
+/** `stackDir`: where Pulumi.<stack>.yaml is (default: root, beside Pulumi.yaml). */
+export function readStackConfig(root: string, stack: string, stackDir: string = root): StackConfigMap {
     const project = readProject(root);
-    const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
+    const stackFile = path.join(stackDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
-        const known = fs.readdirSync(root).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]);
+        const known = fs.readdirSync(stackDir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]);
         throw new Error(`no stack file ${path.basename(stackFile)}: expected one of the stacks ${known.join(", ")}`);
     }
     const doc = (yaml.load(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
@@ -58,7 +59,11 @@ export function readStackConfig(root: string, stack: string): StackConfigMap {
 
     // Pulumi.yaml defaults come first; the stack file overrides them.
     for (const [key, decl] of Object.entries(project.config ?? {})) {
-        if (decl.default !== undefined) config[key.includes(":") ? key : `${ns}:${key}`] = toConfigText(decl.default);
+        if (key.includes(":")) {
+            // A namespaced key sets a value for every stack (e.g. kubernetes:enableConfigMapMutable).
+            const value = decl !== null && typeof decl === "object" && "value" in decl ? (decl as { value: unknown }).value : decl;
+            config[key] = toConfigText(value);
+        } else if (decl.default !== undefined) config[`${ns}:${key}`] = toConfigText(decl.default);
     }
     for (const [key, value] of Object.entries(doc.config ?? {})) {
         const full = key.includes(":") ? key : `${ns}:${key}`;

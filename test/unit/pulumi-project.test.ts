@@ -24,7 +24,12 @@ const projectText = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
 const stackFiles = Object.fromEntries(STACKS.map((s) => [s, loadYaml(`Pulumi.${s}.yaml`)])) as Record<(typeof STACKS)[number], Record<string, unknown>>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const declarationsOf = (p: Record<string, unknown>): Record<string, unknown> => (isObject(p["config"]) ? p["config"] : {});
+/** Project config declarations: the keys of Pulumi.yaml's config block without a namespace. */
+const declarationsOf = (p: Record<string, unknown>): Record<string, unknown> =>
+    isObject(p["config"]) ? Object.fromEntries(Object.entries(p["config"]).filter(([k]) => !k.includes(":"))) : {};
+/** Values Pulumi.yaml sets for every stack: its namespaced config keys (e.g. `kubernetes:...`). */
+const projectValuesOf = (p: Record<string, unknown>): Record<string, unknown> =>
+    isObject(p["config"]) ? Object.fromEntries(Object.entries(p["config"]).filter(([k]) => k.includes(":"))) : {};
 
 // ---------------------------------------------------------------------------------------------
 // Checkers: each returns one finding per violation, [] when the file follows the rule.
@@ -216,6 +221,10 @@ describe("Pulumi.yaml follows the Pulumi CLI project schema", () => {
             "runtime.options.virtualenv is not a nodejs runtime option",
         ]);
         expect(checkProjectHeader({ name: "observability", runtime: "nodejs" })).toEqual([]);
+    });
+
+    it("updates ConfigMaps and Secrets in place for every stack (no replacement cascading to StatefulSets)", () => {
+        expect(projectValuesOf(project)).toEqual({ "kubernetes:enableConfigMapMutable": true, "kubernetes:enableSecretMutable": true });
     });
 
     it("declares config with only type, items, description, secret and default, of a type the CLI knows", () => {

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as yaml from "js-yaml";
 import { describe as describeObject, K8sObject, redactSecrets, Summary, validateObjects } from "../../scripts/lib/manifests";
 import { readStackConfig } from "../../scripts/lib/stack-files";
 import { clearOutputDir, parseArgs, RenderError, scanForSecrets } from "../../scripts/render-main";
@@ -13,7 +14,7 @@ import { ROOT } from "../support/program";
 import { listFiles, makeTempDir, readManifests, RenderRun, runRender } from "../support/render";
 
 const STACK_FRAME = /^\s+at .+\(?.*:\d+:\d+\)?$/m;
-const USAGE = "usage: npm run render -- --stack <name> [--out DIR]";
+const USAGE = "usage: npm run render -- --stack <name> [--out DIR] [--stack-dir DIR]";
 
 type RenderedSummary = Summary & { outputs: Record<string, unknown> };
 const readSummary = (dir: string): RenderedSummary => JSON.parse(fs.readFileSync(path.join(dir, "summary.json"), "utf8"));
@@ -257,6 +258,22 @@ describe("render arguments", () => {
         expect(parseArgs(["--stack", "dev"])).toEqual({ stack: "dev" });
         expect(parseArgs(["--stack=prod", "--out=/tmp/x"])).toEqual({ stack: "prod", out: "/tmp/x" });
         expect(parseArgs(["--out", "o", "--stack", "dev"])).toEqual({ stack: "dev", out: "o" });
+        expect(parseArgs(["--stack", "dev", "--stack-dir", "/p"])).toEqual({ stack: "dev", stackDir: "/p" });
+        expect(parseArgs(["--stack", "dev", "--stack-dir=/p"])).toEqual({ stack: "dev", stackDir: "/p" });
+    });
+
+    it("reads Pulumi.<stack>.yaml from --stack-dir when given", () => {
+        const dir = fs.mkdtempSync(path.join(tmp, "stackdir-"));
+        const doc = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+        doc.config["observability:clusterName"] = "elsewhere";
+        fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), yaml.dump(doc));
+        const out = path.join(tmp, "stackdir-out");
+        const run = runRender(["--stack", "dev", "--stack-dir", dir, "--out", out]);
+        expect(run.status).toBe(0);
+        expect(JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")).outputs.clusterName).toBe("elsewhere");
+        const missing = runRender(["--stack", "prod", "--stack-dir", dir, "--out", path.join(tmp, "stackdir-none")]);
+        expect(missing.status).toBe(1);
+        expect(missing.stderr).toContain("no stack file Pulumi.prod.yaml: expected one of the stacks dev");
     });
 
     it("parseArgs rejects a missing --stack with the usage text", () => {
