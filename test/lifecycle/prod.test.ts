@@ -9,7 +9,8 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import type { K8sObject } from "../../scripts/lib/manifests";
 import { LocalCluster, projectDir, readEvents } from "../support/cluster";
-import { compareObject, objectKey } from "../support/live-compare";
+import { claimsIn, expectedClaims, liveObjects, must, refusedPods, renderStack, renderedVsLive, unreadyWorkloads } from "../support/lifecycle";
+import { objectKey } from "../support/live-compare";
 import { ROOT } from "../support/program";
 import { makeTempDir, runRender } from "../support/render";
 
@@ -26,11 +27,6 @@ const SECRETS: Record<string, string> = {
     heartbeatUrl: "https://heartbeat.invalid/ping/prod-secret-4",
 };
 let rendered: K8sObject[] = [];
-
-function must(r: { status: number | null; stdout: string; stderr: string }, what: string): string {
-    if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
-    return r.stdout;
-}
 
 function stackFile(): { config: Record<string, any> } {
     return yaml.load(fs.readFileSync(path.join(project, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, any> };
@@ -70,18 +66,8 @@ function previewSteps(label: string): { steps: Step[]; output: string; status: n
 const short = (s: Step) => `${s.op} ${s.type.replace(/^kubernetes:[^:]+:/, "")} ${s.name}`;
 const REPLACING = ["replace", "create-replacement", "delete-replaced", "delete", "discard", "create"];
 
-function liveObjects(kinds: string[]): Map<string, any> {
-    const live = new Map<string, any>();
-    for (const k of kinds) for (const item of cluster.getJson([k, "-A"]).items) live.set(objectKey(item), item);
-    return live;
-}
-const kindsOf = (objects: K8sObject[]) => [...new Set(objects.map((o) => (o.apiVersion.includes("/") ? `${o.kind}.${o.apiVersion.split("/")[0]}` : o.kind)))];
-
 beforeAll(() => {
-    const out = path.join(work, "render");
-    const r = runRender(["--stack", STACK, "--out", out]);
-    if (r.status !== 0) throw new Error(`render failed: ${r.stderr}`);
-    rendered = (yaml.loadAll(fs.readFileSync(path.join(out, "manifests.yaml"), "utf8")) as K8sObject[]).filter(Boolean);
+    rendered = renderStack(STACK).objects;
 
     cluster.up();
     must(cluster.pulumi(["stack", "init", STACK], project), "pulumi stack init");
@@ -100,22 +86,12 @@ describe("prod through the real engine: up", () => {
     }, 900_000);
 
     it("holds every rendered object with the rendered spec, HA replicas ready, every claim bound", () => {
-        const live = liveObjects(kindsOf(rendered));
-        const problems = rendered.flatMap((o) => {
-            const l = live.get(objectKey(o));
-            return l ? compareObject(o, l).map((d) => `${objectKey(o)} ${d}`) : [`${objectKey(o)}: missing`];
-        });
-        expect(problems).toEqual([]);
-
+        expect(renderedVsLive(cluster, rendered)).toEqual([]);
+        expect(unreadyWorkloads(cluster, rendered)).toEqual([]);
         const sts = Object.fromEntries(cluster.getJson(["statefulsets.apps", "-n", "monitoring"]).items.map((s: any) => [s.metadata.name, `${s.status.readyReplicas}/${s.spec.replicas}`]));
         expect(sts).toMatchObject({ prometheus: "2/2", alertmanager: "3/3" });
-        const expectedClaims = rendered
-            .filter((o) => o.kind === "StatefulSet")
-            .reduce((n, o: any) => n + (o.spec.replicas ?? 1) * (o.spec.volumeClaimTemplates?.length ?? 0), 0) + rendered.filter((o) => o.kind === "PersistentVolumeClaim").length;
-        const claims = cluster.getJson(["pvc", "-n", "monitoring"]).items;
-        expect(expectedClaims).toBeGreaterThanOrEqual(7);
-        expect(claims.map((c: any) => `${c.metadata.name}=${c.status.phase}`).sort()).toEqual(claims.map((c: any) => `${c.metadata.name}=Bound`).sort());
-        expect(claims.length).toBe(expectedClaims);
+        expect(expectedClaims(rendered)).toBeGreaterThanOrEqual(7);
+        expect(claimsIn(cluster, ["monitoring"])).toEqual({ count: expectedClaims(rendered), unbound: [] });
     });
 
     it("has PodDisruptionBudgets and zone/host anti-affinity accepted for the replicated workloads", () => {
@@ -131,8 +107,7 @@ describe("prod through the real engine: up", () => {
     });
 
     it("had no pod refused by PodSecurity, and only the README's host-access agents need more than restricted", () => {
-        const events = ["monitoring", "monitoring-agents"].flatMap((ns) => cluster.getJson(["events", "-n", ns]).items);
-        expect(events.filter((e: any) => e.reason === "FailedCreate").map((e: any) => e.message)).toEqual([]);
+        expect(refusedPods(cluster, ["monitoring", "monitoring-agents"])).toEqual([]);
         const ns = Object.fromEntries(cluster.getJson(["namespaces"]).items.map((n: any) => [n.metadata.name, n.metadata.labels?.["pod-security.kubernetes.io/enforce"]]));
         expect(ns).toMatchObject({ monitoring: "restricted", "monitoring-agents": "privileged" });
         const agents = ["daemonsets.apps", "deployments.apps", "statefulsets.apps"]
@@ -266,7 +241,7 @@ describe("prod through the real engine: destroy", () => {
         must(cluster.stack(["destroy", "--stack", STACK, "--cwd", project]), "pulumi destroy");
         const state = JSON.parse(must(cluster.pulumi(["stack", "export", "--stack", STACK], project), "pulumi stack export"));
         expect(state.deployment.resources ?? []).toEqual([]);
-        const live = liveObjects(kindsOf(rendered));
+        const live = liveObjects(cluster, rendered);
         // Left: the namespace holding the volumes, and the claims the program declares itself.
         expect(rendered.map(objectKey).filter((k) => live.has(k))).toEqual(["Namespace /monitoring", "PersistentVolumeClaim monitoring/grafana-data"]);
         expect(claims()).toEqual(claimsBefore);

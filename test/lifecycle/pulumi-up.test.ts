@@ -13,13 +13,12 @@
  *  - `destroy` empties the stack and the API server of the stack's objects;
  *  - `cluster.sh down` leaves no process behind.
  */
-import * as fs from "fs";
 import * as path from "path";
-import * as yaml from "js-yaml";
 import type { K8sObject } from "../../scripts/lib/manifests";
 import { LocalCluster, projectDir, readEvents } from "../support/cluster";
-import { compareObject, objectKey } from "../support/live-compare";
-import { makeTempDir, runRender } from "../support/render";
+import { claimsIn, expectedClaims, liveObjects, must, refusedPods, renderStack, renderedVsLive, unreadyWorkloads } from "../support/lifecycle";
+import { objectKey } from "../support/live-compare";
+import { makeTempDir } from "../support/render";
 
 const STACK = "dev";
 const cluster = new LocalCluster(30000);
@@ -28,30 +27,8 @@ const work = makeTempDir("obs-lifecycle");
 let rendered: K8sObject[] = [];
 let renderedOutputs: Record<string, unknown> = {};
 
-function must(r: { status: number | null; stdout: string; stderr: string }, what: string): string {
-    if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
-    return r.stdout;
-}
-
-/** Live objects of the rendered kinds, by objectKey. */
-function liveObjects(): Map<string, any> {
-    const kinds = [...new Set(rendered.map((o) => {
-        const group = o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "";
-        return group ? `${o.kind}.${group}` : o.kind;
-    }))];
-    const live = new Map<string, any>();
-    for (const k of kinds) {
-        for (const item of cluster.getJson([k, "-A"]).items) live.set(objectKey(item), item);
-    }
-    return live;
-}
-
 beforeAll(() => {
-    const out = path.join(work, "render");
-    const r = runRender(["--stack", STACK, "--out", out]);
-    if (r.status !== 0) throw new Error(`render failed: ${r.stderr}`);
-    rendered = (yaml.loadAll(fs.readFileSync(path.join(out, "manifests.yaml"), "utf8")) as K8sObject[]).filter(Boolean);
-    renderedOutputs = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")).outputs;
+    ({ objects: rendered, outputs: renderedOutputs } = renderStack(STACK));
 
     cluster.up();
     // Plain CLI commands, as a contributor types them after `eval "$(scripts/cluster.sh env)"`.
@@ -76,51 +53,17 @@ describe("the dev stack through the real Pulumi engine on a local control plane"
 
     it("holds every rendered object in the API server with the rendered spec", () => {
         expect(rendered.length).toBeGreaterThan(50);
-        const live = liveObjects();
-        const problems: string[] = [];
-        for (const o of rendered) {
-            const key = objectKey(o);
-            const l = live.get(key);
-            if (!l) {
-                problems.push(`${key}: missing in the API server`);
-                continue;
-            }
-            problems.push(...compareObject(o, l).map((d) => `${key} ${d}`));
-        }
-        expect(problems).toEqual([]);
+        expect(renderedVsLive(cluster, rendered)).toEqual([]);
     });
 
     it("has every workload ready with its desired replicas, every claim bound, no pod refused", () => {
-        const notReady: string[] = [];
-        const workloads = rendered.filter((o) => ["Deployment", "StatefulSet", "DaemonSet"].includes(o.kind));
-        expect(workloads.length).toBeGreaterThan(5);
-        for (const w of workloads) {
-            const l = cluster.getJson([`${w.kind}.apps`, "-n", w.metadata.namespace!, w.metadata.name!]);
-            if (w.kind === "DaemonSet") {
-                const desired = l.status?.desiredNumberScheduled ?? 0;
-                if (desired < 1 || l.status?.numberReady !== desired) notReady.push(`DaemonSet ${w.metadata.name}: ${l.status?.numberReady}/${desired} ready`);
-            } else {
-                const desired = l.spec.replicas ?? 1;
-                if ((l.status?.readyReplicas ?? 0) !== desired) notReady.push(`${w.kind} ${w.metadata.name}: ${l.status?.readyReplicas ?? 0}/${desired} ready`);
-            }
-        }
-        expect(notReady).toEqual([]);
-
+        expect(rendered.filter((o) => ["Deployment", "StatefulSet", "DaemonSet"].includes(o.kind)).length).toBeGreaterThan(5);
+        expect(unreadyWorkloads(cluster, rendered)).toEqual([]);
         const namespaces = rendered.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name!);
         expect(namespaces.length).toBeGreaterThan(0);
-        // Claims: one per replica and volumeClaimTemplate (dev keeps its data in emptyDir: none).
-        const expectedClaims = rendered
-            .filter((o) => o.kind === "StatefulSet")
-            .reduce((n, o: any) => n + (o.spec.replicas ?? 1) * (o.spec.volumeClaimTemplates?.length ?? 0), 0) + rendered.filter((o) => o.kind === "PersistentVolumeClaim").length;
-        const claims = namespaces.flatMap((ns) => cluster.getJson(["pvc", "-n", ns]).items);
-        expect(claims.length).toBe(expectedClaims);
-        expect(claims.filter((c: any) => c.status?.phase !== "Bound").map((c: any) => c.metadata.name)).toEqual([]);
-
-        const refused = namespaces
-            .flatMap((ns) => cluster.getJson(["events", "-n", ns]).items)
-            .filter((e: any) => e.reason === "FailedCreate")
-            .map((e: any) => `${e.involvedObject.kind} ${e.involvedObject.name}: ${e.message}`);
-        expect(refused).toEqual([]);
+        // dev keeps its data in emptyDir: no claim (prod.test.ts has them).
+        expect(claimsIn(cluster, namespaces)).toEqual({ count: expectedClaims(rendered), unbound: [] });
+        expect(refusedPods(cluster, namespaces)).toEqual([]);
     });
 
     it("binds a claim of the default class and of a named class (the cluster's volume provisioning)", () => {
@@ -171,7 +114,7 @@ describe("the dev stack through the real Pulumi engine on a local control plane"
         must(cluster.stack(["destroy", "--stack", STACK, "--cwd", project]), "pulumi destroy");
         const state = JSON.parse(must(cluster.pulumi(["stack", "export", "--stack", STACK], project), "pulumi stack export"));
         expect(state.deployment.resources ?? []).toEqual([]);
-        const live = liveObjects();
+        const live = liveObjects(cluster, rendered);
         expect(rendered.map(objectKey).filter((k) => live.has(k))).toEqual([]);
     }, 900_000);
 
