@@ -4,6 +4,7 @@
  * secrets, which the caller supplies through `getSecret`.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { RunError } from "@pulumi/pulumi/errors";
 import type { z } from "zod";
 import { CONFIG_NAMESPACE, DEFAULT_SECRET_KEYS, SCALAR_KEYS, STRUCTURED_KEYS } from "./keys";
 import { DURATION_RE, stackInput, StackInput } from "./schema";
@@ -35,8 +36,12 @@ export interface RawStackConfig {
     readonly presentKeys?: ReadonlySet<string>;
 }
 
-/** Thrown by `loadConfig()`: one message per problem, all found at once. */
-export class ConfigError extends Error {
+/**
+ * Thrown by `loadConfig()`: one message per problem, all found at once. A RunError, so `pulumi up`
+ * and `preview` print its message alone, without the "Running program ... failed with an
+ * unhandled exception" preamble or a stack trace.
+ */
+export class ConfigError extends RunError {
     constructor(
         readonly stackName: string,
         readonly problems: readonly string[],

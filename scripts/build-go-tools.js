@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
- * Builds the Go programs the lifecycle tests run (the Pulumi CLI, the Kubernetes provider, a
- * Kubernetes control plane, etcd, kwok) from the Go module proxy the machine is configured
- * with, caches each build outside the clone keyed by name and version, and links the binaries
- * into `.tools/bin/`.
+ * Builds the Go programs the tests run (the Pulumi CLI and Kubernetes provider, a Kubernetes
+ * control plane with etcd and kwok, the OpenTelemetry Collector and Jaeger) from the Go module
+ * proxy the machine is configured with, caches each build outside the clone keyed by name and
+ * version, and links the binaries into `.tools/bin/`.
  *
  * Usage: node scripts/build-go-tools.js [--list] [--force] [TOOL...]   (default: every tool)
  *   --list   print the tools, modules and versions, build nothing
@@ -40,12 +40,14 @@ const CACHE =
 // --- the tools -------------------------------------------------------------------------------
 // Each: module and version; the programs to build (binary name -> package); ldflags; build tags;
 // localReplaces: module -> version for the module's `=> ./local` replaces (published module of
-// the same release); prepare(): runs in the work dir before `go build`; version: argv that prints
-// the version and a regexp it must match.
+// the same release; "*vX" maps every one to vX); vendorSource: build from a writable copy of the
+// module (for generated files); prepare(): runs in the work dir before `go get`; extraFiles:
+// files of a module copied beside the binaries; check: the argv that prints the version (or
+// run(bin)) and a regexp the output must match.
 
 const PULUMI_VERSION = "v3.276.0";
 // pulumi-kubernetes publishes no tagged provider module on the proxy; this pseudo-version is the
-// commit of its v4.25.0 release (see README, "Local control plane").
+// commit of its v4.25.0 release (see README, "`pulumi up` for real: the local control plane").
 const K8S_PROVIDER_MODULE_VERSION = "v4.0.0-20260115033456-f47bc2d6f199";
 const K8S_PROVIDER_VERSION = "4.25.0";
 const KUBERNETES_VERSION = "v1.37.2";

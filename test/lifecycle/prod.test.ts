@@ -191,6 +191,8 @@ describe("prod through the real engine: bad input", () => {
         const r = cluster.stack(["preview", "--stack", "prod-missing", "--cwd", other, "--json", events]);
         expect(r.status).toBe(1);
         expect(r.stderr).toContain("run `pulumi config set --secret teamsWebhookUrl <value> --stack prod-missing`");
+        // A RunError: the message alone, no "unhandled exception" preamble or stack trace.
+        expect(r.stderr).not.toMatch(/unhandled exception|    at /i);
         for (const v of Object.values(SECRETS)) expect(r.stdout + r.stderr).not.toContain(v);
         const registered = readEvents(events).filter((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.type !== "pulumi:pulumi:Stack");
         expect(registered).toEqual([]);
@@ -226,6 +228,7 @@ describe("prod through the real engine: bad input", () => {
         const message = 'observability:prometheus.retention = "10x": expected a duration such as 15d or 12h';
         expect(rr.stderr).toContain(message);
         expect(output).toContain(message);
+        expect(output).not.toMatch(/unhandled exception|    at /i);
     }, 300_000);
 
 });
