@@ -23,7 +23,7 @@ import * as path from "path";
 import { freePorts, makeTempDir, ProcessRegistry, sleep } from "../test/support/processes";
 import { render } from "../test/security/support";
 import { readYamlFile, telemetryBinary, writeYamlFile } from "../test/support/telemetry";
-import { pollFor, request, startCollector, startCountingSink, startLogSink } from "../test/support/telemetry-live";
+import { pollFor, request, startCollectorPair, startCountingSink, startLogSink } from "../test/support/telemetry-live";
 
 const secondsArg = process.argv.indexOf("--seconds");
 const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 20;
@@ -127,14 +127,12 @@ async function run(label: string, filesDir: string, pass: boolean): Promise<{ sp
             agFile = passThrough(agFile, path.join(dir, "agent-pass.yaml"));
         }
         const sink = await startSink(reg, dir);
-        const [logPort, rwPort, gGrpc, gHttp, gLb, gHealth, gMetrics] = await freePorts(7);
+        const [logPort, rwPort] = await freePorts(2);
         const logs = await startLogSink(logPort!);
         reg.onStop(logs.close);
         const rw = await startCountingSink(rwPort!);
         reg.onStop(rw.close);
-        const lb = `127.0.0.1:${gLb}`;
-        const gateway = await startCollector(reg, "gateway", gwFile, dir, { jaeger: `127.0.0.1:${sink}`, loadbalancedTargets: [lb], remoteWrite: [rw.url, rw.url], logs: logs.url }, { otlpGrpc: gGrpc!, otlpHttp: gHttp!, loadbalanced: gLb!, health: gHealth!, metrics: gMetrics! });
-        const agent = await startCollector(reg, "agent", agFile, dir, { gateway: `127.0.0.1:${gateway.otlpGrpc}`, loadbalancedTargets: [lb] });
+        const { gateway, agent } = await startCollectorPair(reg, dir, { gateway: gwFile, agent: agFile }, { jaeger: `127.0.0.1:${sink}`, remoteWrite: [rw.url, rw.url], logs: logs.url });
 
         const base = `http://127.0.0.1:${agent.otlpHttp}`;
         let sentSpans = 0;

@@ -313,6 +313,29 @@ export async function startCollector(
     return { name, proc, health: p.health, otlpGrpc: p.otlpGrpc, otlpHttp: p.otlpHttp, ...(local.receivers["otlp/loadbalanced"] ? { loadbalanced: p.loadbalanced } : {}), metrics: p.metrics, configFile: file };
 }
 
+/**
+ * The rendered gateway (its trace-id router pointed at itself) and the agent sending to it,
+ * wired to the given trace, metric and log endpoints.
+ */
+export async function startCollectorPair(
+    reg: ProcessRegistry,
+    dir: string,
+    configs: { gateway: string; agent: string },
+    wiring: { jaeger: string; remoteWrite: string[]; logs: string },
+): Promise<{ gateway: CollectorHandle; agent: CollectorHandle }> {
+    const [otlpGrpc, otlpHttp, loadbalanced, health, metrics] = await freePorts(5);
+    const lb = `127.0.0.1:${loadbalanced}`;
+    const gateway = await startCollector(reg, "gateway", configs.gateway, dir, { ...wiring, loadbalancedTargets: [lb] }, {
+        otlpGrpc: otlpGrpc!,
+        otlpHttp: otlpHttp!,
+        loadbalanced: loadbalanced!,
+        health: health!,
+        metrics: metrics!,
+    });
+    const agent = await startCollector(reg, "agent", configs.agent, dir, { gateway: `127.0.0.1:${gateway.otlpGrpc}`, loadbalancedTargets: [lb] });
+    return { gateway, agent };
+}
+
 /** Starts a stopped collector again with the same config file and ports. */
 export async function restartCollector(reg: ProcessRegistry, c: CollectorHandle): Promise<CollectorHandle> {
     const proc = await reg.start({
@@ -396,21 +419,17 @@ export async function startPipeline(reg: ProcessRegistry, filesDir: string, clie
     const dir = reg.logDir;
     const jaeger = await startJaeger(reg, path.join(filesDir, "jaeger", "config.yaml"), dir);
     const prom = await startPrometheus(reg, dir);
-    const [logPort, rwPort, gGrpc, gHttp, gLb, gHealth, gMetrics] = await freePorts(7);
+    const [logPort, rwPort] = await freePorts(2);
     const logs = await startLogSink(logPort!);
     reg.onStop(logs.close);
     const rw2 = await startCountingSink(rwPort!);
     reg.onStop(rw2.close);
-    const lb = `127.0.0.1:${gLb}`;
-    const gateway = await startCollector(
+    const { gateway, agent } = await startCollectorPair(
         reg,
-        "gateway",
-        path.join(filesDir, "otel-collector", "gateway.yaml"),
         dir,
-        { jaeger: `127.0.0.1:${jaeger.otlpGrpc}`, loadbalancedTargets: [lb], remoteWrite: [`${prom.url}/api/v1/write`, rw2.url], logs: logs.url },
-        { otlpGrpc: gGrpc!, otlpHttp: gHttp!, loadbalanced: gLb!, health: gHealth!, metrics: gMetrics! },
+        { gateway: path.join(filesDir, "otel-collector", "gateway.yaml"), agent: path.join(filesDir, "otel-collector", "agent.yaml") },
+        { jaeger: `127.0.0.1:${jaeger.otlpGrpc}`, remoteWrite: [`${prom.url}/api/v1/write`, rw2.url], logs: logs.url },
     );
-    const agent = await startCollector(reg, "agent", path.join(filesDir, "otel-collector", "agent.yaml"), dir, { gateway: `127.0.0.1:${gateway.otlpGrpc}`, loadbalancedTargets: [lb] });
     const c = await startClient(reg, `http://127.0.0.1:${agent.otlpHttp}`, client);
     return { jaeger, prom, logs, rw2, gateway, agent, client: c };
 }

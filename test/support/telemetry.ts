@@ -13,6 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { ROOT } from "./program";
+import { toolPath } from "./tools";
 
 /** The command that builds both binaries (cached by version outside the clone). */
 export const TELEMETRY_BUILD_COMMAND = "node scripts/build-go-tools.js otelcol jaeger";
@@ -23,16 +24,7 @@ export type TelemetryTool = "otelcol" | "jaeger";
 
 /** Absolute path of `.tools/bin/<name>`; throws with the build command when it is missing. */
 export function telemetryBinary(name: TelemetryTool): string {
-    const p = path.join(TELEMETRY_BIN, name);
-    try {
-        fs.accessSync(p, fs.constants.X_OK);
-    } catch {
-        throw new Error(
-            `${name} is missing: ${p} does not exist or is not executable.\n` +
-                `Build it from the repository root (${ROOT}) with:\n    ${TELEMETRY_BUILD_COMMAND}`,
-        );
-    }
-    return p;
+    return toolPath(name, TELEMETRY_BUILD_COMMAND);
 }
 
 export interface ToolRun {

@@ -32,7 +32,7 @@ export type ToolName =
  * Absolute path of `.tools/bin/<name>`. Throws, naming the install command, when the binary is
  * missing or not executable (a dangling symlink counts as missing).
  */
-export function toolPath(name: string): string {
+export function toolPath(name: string, installCommand: string = INSTALL_COMMAND): string {
     const p = path.join(TOOLS_BIN, name);
     try {
         fs.accessSync(p, fs.constants.X_OK);
@@ -40,7 +40,7 @@ export function toolPath(name: string): string {
         throw new Error(
             `test tool "${name}" is missing: ${p} does not exist or is not executable.\n` +
                 `Install the test tools from the repository root (${ROOT}) with:\n` +
-                `    ${INSTALL_COMMAND}`,
+                `    ${installCommand}`,
         );
     }
     return p;

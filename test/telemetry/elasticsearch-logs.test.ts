@@ -14,7 +14,7 @@ import { IMAGES, versionOf } from "../../components/kube/images";
 import { freePorts, makeTempDir, ProcessRegistry } from "../support/processes";
 import { render } from "../security/support";
 import { POD_ENV } from "../support/telemetry";
-import { BulkRecorder, ClientHandle, pollFor, request, startBulkRecorder, startClient, startCollector, startCountingSink, startJaeger } from "../support/telemetry-live";
+import { BulkRecorder, ClientHandle, pollFor, request, startBulkRecorder, startClient, startCollectorPair, startCountingSink, startJaeger } from "../support/telemetry-live";
 
 jest.setTimeout(300_000);
 
@@ -29,21 +29,17 @@ beforeAll(async () => {
     const files = path.join(render("es").dir, "files");
     const dir = reg.logDir;
     const jaeger = await startJaeger(reg, path.join(render("prod").dir, "files", "jaeger", "config.yaml"), dir);
-    const [esPort, rwPort, gGrpc, gHttp, gLb, gHealth, gMetrics] = await freePorts(7);
+    const [esPort, rwPort] = await freePorts(2);
     es = await startBulkRecorder(esPort!, versionOf(IMAGES.elasticsearch));
     reg.onStop(es.close);
     const rw = await startCountingSink(rwPort!);
     reg.onStop(rw.close);
-    const lb = `127.0.0.1:${gLb}`;
-    const gateway = await startCollector(
+    const { agent } = await startCollectorPair(
         reg,
-        "gateway",
-        path.join(files, "otel-collector", "gateway.yaml"),
         dir,
-        { jaeger: `127.0.0.1:${jaeger.otlpGrpc}`, loadbalancedTargets: [lb], remoteWrite: [rw.url, rw.url], logs: es.url },
-        { otlpGrpc: gGrpc!, otlpHttp: gHttp!, loadbalanced: gLb!, health: gHealth!, metrics: gMetrics! },
+        { gateway: path.join(files, "otel-collector", "gateway.yaml"), agent: path.join(files, "otel-collector", "agent.yaml") },
+        { jaeger: `127.0.0.1:${jaeger.otlpGrpc}`, remoteWrite: [rw.url, rw.url], logs: es.url },
     );
-    const agent = await startCollector(reg, "agent", path.join(files, "otel-collector", "agent.yaml"), dir, { gateway: `127.0.0.1:${gateway.otlpGrpc}`, loadbalancedTargets: [lb] });
     client = await startClient(reg, `http://127.0.0.1:${agent.otlpHttp}`, { SERVICE_NAME: SERVICE });
 });
 afterAll(async () => {
