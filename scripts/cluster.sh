@@ -262,6 +262,11 @@ install_plugins() {
   sed "s#__REPO_ROOT__#$ROOT#" "$ROOT/scripts/local-providers/pulumi-resource-random" >"$random"
   chmod +x "$random"
   plugin_install random "$(sdk_version random)" "$random"
+  # Nor can the tls provider (Elasticsearch transport certificates): scripts/local-providers/tls.js.
+  local tls="$CLUSTER_DIR/pulumi-resource-tls"
+  sed "s#__REPO_ROOT__#$ROOT#" "$ROOT/scripts/local-providers/pulumi-resource-tls" >"$tls"
+  chmod +x "$tls"
+  plugin_install tls "$(sdk_version tls)" "$tls"
 }
 
 cmd_up() {

@@ -146,7 +146,8 @@ export function setupFiles(a: SetupFilesArgs): Record<string, string> {
     const json = (o: unknown) => `${JSON.stringify(o, null, 2)}\n`;
     const files: Record<string, string> = {
         [`ilm-${LOGS_POLICY}.json`]: json(logsIlmPolicy(a.logsRetention)),
-        "component-template-logs@custom.json": json(logsCustomTemplate(a.replicas)),
+        // ConfigMap keys allow only [-._a-zA-Z0-9]: no "@" in file names.
+        "component-template-logs-custom.json": json(logsCustomTemplate(a.replicas)),
     };
     for (const [role, body] of Object.entries(roles())) files[`role-${role}.json`] = json(body);
     if (a.jaegerRetention) files[`ilm-${JAEGER_POLICY}.json`] = json(jaegerIlmPolicy(a.jaegerRetention));
@@ -172,7 +173,7 @@ function setupScript(a: SetupFilesArgs): string {
     const lines = [
         SCRIPT_PRELUDE(a),
         `es -X PUT "$ES/_ilm/policy/${LOGS_POLICY}" --data-binary "@$FILES/ilm-${LOGS_POLICY}.json"`,
-        `es -X PUT "$ES/_component_template/logs@custom" --data-binary "@$FILES/component-template-logs@custom.json"`,
+        `es -X PUT "$ES/_component_template/logs@custom" --data-binary "@$FILES/component-template-logs-custom.json"`,
         // Backing indices created before the template existed get the policy too.
         `es -X PUT "$ES/${ELASTICSEARCH_LOG_INDEX}/_settings?allow_no_indices=true&expand_wildcards=all" -d '{"index.lifecycle.name":"${LOGS_POLICY}"}'`,
         ...(a.jaegerRetention ? [`es -X PUT "$ES/_ilm/policy/${JAEGER_POLICY}" --data-binary "@$FILES/ilm-${JAEGER_POLICY}.json"`] : []),

@@ -2,8 +2,8 @@
  * A variant users will make, through the real engine on the local control plane: a staging
  * stack (the HA profile) with remote write to a long-term store (its bearer token a secret),
  * probe targets and Loki on object storage. It renders, ups with every rendered object live and
- * ready, previews empty and destroys. (The Elasticsearch variant needs the TLS provider plugin,
- * which the registries here do not serve: README, "pulumi up for real".)
+ * ready, previews empty and destroys. (The Elasticsearch variant, with the tls stand-in's
+ * certificates, is elasticsearch.test.ts.)
  */
 import * as fs from "fs";
 import * as path from "path";
