@@ -89,10 +89,24 @@ export function extractFiles(objects: readonly K8sObject[]): Map<string, string>
     return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** Validates each object against the Kubernetes schema of its kind (kubernetes-models). */
+/** ConfigMap and Secret keys: what the API server accepts (IsConfigMapKey), which the schema does not say. */
+const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
+
+function dataKeyProblems(o: K8sObject): string[] {
+    if (o.apiVersion !== "v1" || (o.kind !== "ConfigMap" && o.kind !== "Secret")) return [];
+    const fields = o.kind === "ConfigMap" ? ["data", "binaryData"] : ["data", "stringData"];
+    const bad = fields.flatMap((f) => Object.keys(((o as any)[f] ?? {}) as object).filter((k) => !DATA_KEY.test(k) || k.length > 253 || k === "." || k === "..").map((k) => `/${f}/${k}`));
+    return bad.map((p) => `${describe(o)}: ${p} is not a valid key (keys are at most 253 characters of [-._a-zA-Z0-9], not "." or "..")`);
+}
+
+/**
+ * Validates each object against the Kubernetes schema of its kind (kubernetes-models), plus the
+ * ConfigMap/Secret key rule the API server enforces and the schema does not carry.
+ */
 export function validateObjects(objects: readonly K8sObject[]): string[] {
     const problems: string[] = [];
     for (const o of objects) {
+        problems.push(...dataKeyProblems(o));
         const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : [undefined, o.apiVersion];
         const modulePath = group ? `kubernetes-models/${group}/${version}/${o.kind}` : `kubernetes-models/${version}/${o.kind}`;
         let Model: any;

@@ -189,6 +189,15 @@ describe("schema validation of rendered objects", () => {
         expect(problems[0]).toContain("/spec/template/spec/containers/0/image");
     });
 
+    it("refuses ConfigMap and Secret keys the API server refuses (the schema does not say)", () => {
+        const cm: K8sObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "files", namespace: "monitoring" }, data: { "ok-1.json": "{}", "logs@custom.json": "{}" } } as any;
+        const secret: K8sObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "monitoring" }, stringData: { "a/b": "x", good_key: "y" } } as any;
+        expect(validateObjects([cm, secret])).toEqual([
+            'ConfigMap monitoring/files: /data/logs@custom.json is not a valid key (keys are at most 253 characters of [-._a-zA-Z0-9], not "." or "..")',
+            'Secret monitoring/s: /stringData/a/b is not a valid key (keys are at most 253 characters of [-._a-zA-Z0-9], not "." or "..")',
+        ]);
+    });
+
     it("reports one problem per broken object and none for the valid ones beside them", () => {
         const ok = deployment(() => undefined);
         const bad = deployment((d) => {
