@@ -46,6 +46,14 @@ const CACHE =
 // run(bin)) and a regexp the output must match.
 
 const PULUMI_VERSION = "v3.276.0";
+// The Node.js language host: the proxy refuses every version of its own module
+// (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3); v3.68.0 is the last
+// release that shipped it inside github.com/pulumi/pulumi/sdk/v3, which the proxy serves. It
+// speaks the same LanguageRuntime protocol (newer methods answer Unimplemented, which the CLI
+// accepts) and runs the program through the project's own @pulumi/pulumi. Its RunPlugin, which
+// policy packs need, was a stub then: scripts/go-patches/ adds the one later hosts have.
+const LANGUAGE_HOST_VERSION = "v3.68.0";
+const RUN_PLUGIN_PATCH = path.join(__dirname, "go-patches", "pulumi-language-nodejs-run-plugin.go");
 // pulumi-kubernetes publishes no tagged provider module on the proxy; this pseudo-version is the
 // commit of its v4.25.0 release (see README, "`pulumi up` for real: the local control plane").
 const K8S_PROVIDER_MODULE_VERSION = "v4.0.0-20260115033456-f47bc2d6f199";
@@ -64,6 +72,14 @@ const OTELCOL_VERSION = "v0.148.0";
 // Jaeger v2.12.0: the Go module of the Jaeger repository kept its v1 tags; v1.75.0 is v2.12.0's commit.
 const JAEGER_MODULE_VERSION = "v1.75.0";
 const JAEGER_VERSION = "v2.12.0";
+// Prometheus 3.xx.y is the Go module's v0.3xx.y (its VERSION file says 3.16.0 at v0.316.0).
+// components/kube/images.ts pins the image of the same release (test/unit/prometheus-version).
+const PROMETHEUS_MODULE_VERSION = "v0.316.0";
+const PROMETHEUS_VERSION = "3.16.0";
+// Alertmanager (with amtool) and node_exporter: components/kube/images.ts pins the images of the
+// same releases (test/unit/image-versions.test.ts compares them with the binaries' --version).
+const ALERTMANAGER_VERSION = "v0.35.0";
+const NODE_EXPORTER_VERSION = "v1.12.1";
 
 const k8sStaging = `v0.${KUBERNETES_VERSION.slice(3)}`; // v1.37.2 -> v0.37.2
 const [, k8sMajor, k8sMinor] = /^v(\d+)\.(\d+)\./.exec(KUBERNETES_VERSION);
@@ -76,6 +92,19 @@ const kubeVersionFlags = ["k8s.io/component-base/version", "k8s.io/client-go/pkg
 ]);
 
 const TOOLS = {
+    "pulumi-language-nodejs": {
+        module: "github.com/pulumi/pulumi/sdk/v3",
+        version: LANGUAGE_HOST_VERSION,
+        programs: { "pulumi-language-nodejs": "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs" },
+        ldflags: [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${LANGUAGE_HOST_VERSION}`],
+        tags: [],
+        localReplaces: {},
+        vendorSource: true,
+        inputs: [RUN_PLUGIN_PATCH],
+        prepare: prepareLanguageHost,
+        // A plugin without a version flag: the module version in the binary's build information.
+        check: { run: mainModuleVersion, expect: new RegExp(`^github\\.com/pulumi/pulumi/sdk/v3 ${esc(LANGUAGE_HOST_VERSION)}$`) },
+    },
     pulumi: {
         module: "github.com/pulumi/pulumi/pkg/v3",
         version: PULUMI_VERSION,
@@ -84,6 +113,8 @@ const TOOLS = {
         ldflags: [`-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${PULUMI_VERSION}`],
         tags: ["osusergo", "grpcnotrace"],
         localReplaces: { "github.com/pulumi/pulumi/sdk/v3": PULUMI_VERSION },
+        // The CLI looks for its language hosts beside its own (resolved) executable.
+        companions: ["pulumi-language-nodejs"],
         check: { args: ["version"], expect: new RegExp(`^${esc(PULUMI_VERSION)}\\b`) },
     },
     "pulumi-resource-kubernetes": {
@@ -214,7 +245,72 @@ const TOOLS = {
         localReplaces: {},
         check: { args: ["version"], expect: new RegExp(`"gitVersion":"${esc(JAEGER_VERSION)}"`) },
     },
+    // Prometheus and promtool as the release builds them (.promu.yml: every service discovery,
+    // netgo), less the web UI's assets (the `builtinassets` tag, which the module zip cannot
+    // satisfy); the HTTP API, remote-write and OTLP receivers are all there.
+    prometheus: {
+        module: "github.com/prometheus/prometheus",
+        version: PROMETHEUS_MODULE_VERSION,
+        label: `v${PROMETHEUS_VERSION}`,
+        programs: {
+            prometheus: "github.com/prometheus/prometheus/cmd/prometheus",
+            promtool: "github.com/prometheus/prometheus/cmd/promtool",
+        },
+        // Unstamped, both report "version (branch: , revision: )" and prometheus_build_info
+        // carries no version. The module zip has no commit: branch and revision name the module.
+        ldflags: [
+            `-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION}`,
+            `-X github.com/prometheus/common/version.Revision=module-${PROMETHEUS_MODULE_VERSION}`,
+            "-X github.com/prometheus/common/version.Branch=HEAD",
+            "-X github.com/prometheus/common/version.BuildUser=build-go-tools",
+            "-X github.com/prometheus/common/version.BuildDate=19700101-00:00:00",
+        ],
+        tags: ["netgo"],
+        localReplaces: {},
+        check: { args: ["--version"], expect: new RegExp(`^(prometheus|promtool), version ${esc(PROMETHEUS_VERSION)} `) },
+    },
+    // Alertmanager and amtool. The notification templates (default.tmpl, email.tmpl) are
+    // embedded in the binary; the web UI is not: ui/web.go embeds ui/app/dist, the built UI, which
+    // the module zip lacks, so prepareAlertmanagerUi writes a placeholder page there (the API,
+    // which the tests and Grafana use, is complete).
+    alertmanager: {
+        module: "github.com/prometheus/alertmanager",
+        version: ALERTMANAGER_VERSION,
+        programs: {
+            alertmanager: "github.com/prometheus/alertmanager/cmd/alertmanager",
+            amtool: "github.com/prometheus/alertmanager/cmd/amtool",
+        },
+        // Unstamped, both report "version (branch: , revision: )", amtool cannot compare its
+        // version with the server's, and alertmanager_build_info carries no version.
+        ldflags: prometheusCommonVersionFlags(ALERTMANAGER_VERSION),
+        tags: ["netgo"],
+        localReplaces: {},
+        vendorSource: true,
+        prepare: prepareAlertmanagerUi,
+        check: { args: ["--version"], expect: new RegExp(`^(alertmanager|amtool), version ${esc(ALERTMANAGER_VERSION.slice(1))} `) },
+    },
+    "node-exporter": {
+        module: "github.com/prometheus/node_exporter",
+        version: NODE_EXPORTER_VERSION,
+        programs: { node_exporter: "github.com/prometheus/node_exporter" },
+        ldflags: prometheusCommonVersionFlags(NODE_EXPORTER_VERSION),
+        // As the release builds it for Linux (.promu.yml: netgo, no cgo).
+        tags: ["netgo"],
+        localReplaces: {},
+        check: { args: ["--version"], expect: new RegExp(`^node_exporter, version ${esc(NODE_EXPORTER_VERSION.slice(1))} `) },
+    },
 };
+
+/** -X flags for github.com/prometheus/common/version; the module zip has no commit, so the revision names the module version. */
+function prometheusCommonVersionFlags(moduleVersion) {
+    return [
+        `-X github.com/prometheus/common/version.Version=${moduleVersion.slice(1)}`,
+        `-X github.com/prometheus/common/version.Revision=module-${moduleVersion}`,
+        "-X github.com/prometheus/common/version.Branch=HEAD",
+        "-X github.com/prometheus/common/version.BuildUser=build-go-tools",
+        "-X github.com/prometheus/common/version.BuildDate=19700101-00:00:00",
+    ];
+}
 
 function esc(s) {
     return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -272,6 +368,8 @@ function recipeOf(name, tool) {
         localReplaces: tool.localReplaces,
         extraFiles: tool.extraFiles || [],
         prepare: tool.prepare ? tool.prepare.toString() : "",
+        inputs: (tool.inputs || []).map((f) => fs.readFileSync(f, "utf8")),
+        companions: tool.companions || [],
         go: sh("go", ["env", "GOVERSION"]).out.trim(),
     });
     return crypto.createHash("sha256").update(data).digest("hex").slice(0, 16);
@@ -293,6 +391,13 @@ function pluginSchemaVersion(bin) {
     } finally {
         fs.rmSync(home, { recursive: true, force: true });
     }
+}
+
+/** `MODULE VERSION` of a binary's main module, from its build information (`go version -m`). */
+function mainModuleVersion(bin) {
+    const r = spawnSync("go", ["version", "-m", bin], { encoding: "utf8", timeout: 30_000 });
+    const mod = /^\s*mod\s+(\S+)\s+(\S+)/m.exec(r.stdout || "");
+    return { status: r.status, out: mod ? `${mod[1]} ${mod[2]}` : `no module line in: go version -m ${bin}` };
 }
 
 function versionLine(bin, tool) {
@@ -436,6 +541,13 @@ function buildLocked(name, tool, force) {
     }
     for (const p of programs) link(path.join(binOut, p), p);
     for (const f of tool.extraFiles || []) link(path.join(binOut, f.to), f.to);
+    for (const c of tool.companions || []) {
+        // Built (or reused) first, then placed beside this tool's binaries.
+        build(c, TOOLS[c], false);
+        const dest = path.join(binOut, c);
+        fs.rmSync(dest, { force: true });
+        fs.symlinkSync(fs.realpathSync(path.join(BIN_DIR, c)), dest);
+    }
     return { source: cached ? `cache ${dir}` : `built into ${dir}`, bins: programs.map((p) => path.join(BIN_DIR, p)) };
 }
 
@@ -478,7 +590,10 @@ function buildInWrapper(name, tool, work, binOut, logFile) {
 
     const pkgs = Object.values(tool.programs);
     // Resolves the whole graph under the wrapper's replaces (go.sum included).
-    sh("go", ["get", ...pkgs.map((p) => (tool.vendorSource ? p : `${p}@${tool.version}`))], { cwd: work, env, logFile });
+    // A package of the required module is asked for at its version even when the module is
+    // replaced by the local copy (else `go get` records the newest release in the requirement).
+    const atVersion = (p) => (p === tool.module || p.startsWith(`${tool.module}/`) ? `${p}@${tool.version}` : p);
+    sh("go", ["get", ...pkgs.map(atVersion)], { cwd: work, env, logFile });
     for (const [bin, pkg] of Object.entries(tool.programs)) {
         const args = ["build", "-trimpath", "-o", path.join(binOut, bin)];
         if (tool.tags.length) args.push("-tags", tool.tags.join(","));
@@ -491,6 +606,36 @@ function buildInWrapper(name, tool, work, binOut, logFile) {
         if (!fs.existsSync(from)) throw new BuildError(`${f.from} not found in ${f.module}@${f.version}`);
         fs.cpSync(from, path.join(binOut, f.to), { recursive: true });
         sh("chmod", ["-R", "u+w", path.join(binOut, f.to)]);
+    }
+}
+
+/** Adds RunPlugin (scripts/go-patches/) to the v3.68.0 Node.js language host. */
+function prepareLanguageHost({ src }) {
+    const dir = path.join(src, "nodejs", "cmd", "pulumi-language-nodejs");
+    const mainGo = path.join(dir, "main.go");
+    const stub = /(func \(host \*nodeLanguageHost\) RunPlugin\(\s*req \*pulumirpc\.RunPluginRequest, server pulumirpc\.LanguageRuntime_RunPluginServer,\s*\) error \{\s*)return errors\.New\("not supported"\)/;
+    const text = fs.readFileSync(mainGo, "utf8");
+    if (!stub.test(text)) throw new BuildError(`${mainGo}: RunPlugin is not the "not supported" stub this patch replaces`);
+    fs.writeFileSync(mainGo, text.replace(stub, "$1return host.runPlugin(req, server)"));
+    fs.copyFileSync(RUN_PLUGIN_PATCH, path.join(dir, "zz_run_plugin.go"));
+}
+
+/**
+ * Alertmanager's ui/web.go embeds ui/app/dist (the UI its Makefile builds with npm and elm), which
+ * the module zip lacks and `go:embed` refuses to miss. A placeholder index page for both UIs (the
+ * classic one at / and the new one at /ui/), gzipped as the server reads it; no upstream code.
+ */
+function prepareAlertmanagerUi({ src }) {
+    const dist = path.join(src, "ui", "app", "dist");
+    if (!fs.readFileSync(path.join(src, "ui", "web.go"), "utf8").includes("//go:embed app/dist")) {
+        throw new BuildError(`${src}/ui/web.go no longer embeds app/dist: revisit prepareAlertmanagerUi`);
+    }
+    const page =
+        "<!doctype html><title>Alertmanager</title>" +
+        "<p>This Alertmanager was built from its Go module without the web UI; the API is at /api/v2/.</p>\n";
+    for (const ui of ["elm", "mantine"]) {
+        fs.mkdirSync(path.join(dist, ui), { recursive: true });
+        fs.writeFileSync(path.join(dist, ui, "index.html.gz"), require("zlib").gzipSync(page));
     }
 }
 
@@ -647,6 +792,6 @@ function main(argv) {
     return 0;
 }
 
-module.exports = { TOOLS, CACHE, BIN_DIR, PULUMI_VERSION, K8S_PROVIDER_VERSION, KUBERNETES_VERSION, ETCD_VERSION, KWOK_VERSION, build, BuildError, pluginSchemaVersion };
+module.exports = { TOOLS, CACHE, BIN_DIR, PULUMI_VERSION, LANGUAGE_HOST_VERSION, mainModuleVersion, PROMETHEUS_VERSION, K8S_PROVIDER_VERSION, KUBERNETES_VERSION, ETCD_VERSION, KWOK_VERSION, build, BuildError, pluginSchemaVersion };
 
 if (require.main === module) process.exit(main(process.argv.slice(2)));

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install the Prometheus-stack binaries that the tests run, without touching the
-# system: Debian trixie packages are fetched with `apt-get download` through a
-# private apt configuration and unpacked with `dpkg -x` into <repo>/.tools/.
+# system: Debian packages (trixie, or the suite a PACKAGES line names) are fetched
+# with `apt-get download` through a private apt configuration and unpacked with
+# `dpkg -x` into <repo>/.tools/.
 #
-# Then builds the Go programs the lifecycle tests run (Pulumi CLI, Kubernetes provider,
-# kube-apiserver & co, etcd, kwok) with scripts/build-go-tools.js, cached outside the clone.
+# Then builds the Go programs the tests run (Prometheus and promtool, Alertmanager
+# and amtool, node_exporter, Pulumi CLI, Kubernetes provider, kube-apiserver & co,
+# etcd, kwok) with scripts/build-go-tools.js, cached outside the clone.
 #
 # Usage: scripts/install-test-tools.sh [--with-system-packages] [--force] [--no-go-tools] [--help]
 #   --with-system-packages  also apt-get install redis-server and postgresql from
@@ -12,8 +14,8 @@
 #   --force                 re-download and re-unpack even if .tools/ is current
 #   --no-go-tools           skip the Go builds (scripts/build-go-tools.js)
 #
-# Result: .tools/bin/{prometheus,promtool,alertmanager,amtool,node_exporter,
-#                     redis_exporter,postgres_exporter,blackbox_exporter} and the Go tools
+# Result: .tools/bin/{redis_exporter,postgres_exporter,blackbox_exporter} and the Go
+#         tools (prometheus, promtool, alertmanager, amtool, node_exporter, ...)
 # Env:    TRIXIE_MIRROR   override the Debian mirror URL (default: the one the
 #                         system's apt sources already use)
 set -euo pipefail
@@ -25,28 +27,23 @@ DEB_DIR="$APT_DIR/debs"      # downloaded .deb files (removed after unpacking)
 ROOT_DIR="$TOOLS_DIR/root"   # dpkg -x target (a fake /)
 BIN_DIR="$TOOLS_DIR/bin"     # stable names the tests use
 STAMP="$TOOLS_DIR/.stamp"
-SUITE="trixie"
+SUITE="trixie"               # the suite of a PACKAGES line that names none
 
-# package  expected upstream series (checked so a surprise upgrade fails loudly)
+# package  expected upstream series (checked so a surprise upgrade fails loudly)  [suite]
 PACKAGES=(
-  "prometheus 2.53."
-  "promtool 2.53."
-  "prometheus-alertmanager 0.28."
-  "prometheus-node-exporter 1.9."
   "prometheus-redis-exporter 1.69."
   "prometheus-postgres-exporter 0.17."
-  "prometheus-blackbox-exporter 0.26."
+  # The release components/kube/images.ts pins (trixie has 0.26; the Go module proxy does not
+  # serve the blackbox_exporter module). A static Go binary: forky's libraries are not needed.
+  "prometheus-blackbox-exporter 0.28. forky"
 )
 
 # stable name in .tools/bin  ->  file inside the unpacked packages.
-# Debian renames the upstream binaries (e.g. node_exporter is
-# /usr/bin/prometheus-node-exporter); amtool ships in prometheus-alertmanager.
+# Debian renames the upstream binaries (e.g. blackbox_exporter is
+# /usr/bin/prometheus-blackbox-exporter). Prometheus, promtool, Alertmanager, amtool and
+# node_exporter are built from their Go modules (scripts/build-go-tools.js) at the releases
+# the images pin.
 BINARIES=(
-  "prometheus usr/bin/prometheus"
-  "promtool usr/bin/promtool"
-  "alertmanager usr/bin/prometheus-alertmanager"
-  "amtool usr/bin/amtool"
-  "node_exporter usr/bin/prometheus-node-exporter"
   "redis_exporter usr/bin/prometheus-redis-exporter"
   "postgres_exporter usr/bin/prometheus-postgres-exporter"
   "blackbox_exporter usr/bin/prometheus-blackbox-exporter"
@@ -64,7 +61,7 @@ for arg in "$@"; do
     --with-system-packages) WITH_SYSTEM_PACKAGES=1 ;;
     --force) FORCE=1 ;;
     --no-go-tools) GO_TOOLS=0 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $arg (see --help)" ;;
   esac
 done
@@ -84,6 +81,16 @@ done
 # Identifies the wanted set; if it changes (new package, new series) the stamp
 # no longer matches and everything is fetched again.
 spec() { printf '%s;' "$SUITE" "${PACKAGES[@]}" "${BINARIES[@]}"; }
+
+# Every suite PACKAGES uses, the default first.
+suites() {
+  local entry pkg series suite out="$SUITE"
+  for entry in "${PACKAGES[@]}"; do
+    read -r pkg series suite <<<"$entry"
+    [ -z "$suite" ] || [[ " $out " == *" $suite "* ]] || out="$out $suite"
+  done
+  echo "$out"
+}
 
 # True when every binary is in place and the stamp was written for this spec.
 tools_current() {
@@ -146,46 +153,11 @@ print_versions() {
     if [[ "$out" =~ msg=\"([^\"]*)\" ]]; then out="$(tr -s ' ' <<<"${BASH_REMATCH[1]}")"; fi
     printf '  %-18s %s\n' "$name" "$out"
   done
-  echo "Debian packages ($SUITE):"
+  echo "Debian packages:"
   sed -n 's/^pkg=/  /p' "$STAMP"
 }
 
-# Debian's alertmanager reads its built-in notification templates from the
-# fixed path /usr/share/prometheus/alertmanager/ (patched in; no flag changes
-# it) and exits at startup when they are missing. So .tools/bin/alertmanager is
-# a wrapper: if the system has no such directory, the binary runs in a private
-# mount namespace where .tools/root/usr/share is overlaid on /usr/share. The
-# system is untouched and, thanks to exec, the PID is the alertmanager's own.
-write_alertmanager_wrapper() {
-  cat > "$BIN_DIR/alertmanager" <<'WRAPPER'
-#!/bin/sh
-# Generated by scripts/install-test-tools.sh -- see the comment there.
-# TOOLS_WRAPPER_SELFTEST=1: only check that the templates are visible.
-set -eu
-tools="$(cd "$(dirname "$0")/.." && pwd)"
-set -- "$tools/root/usr/bin/prometheus-alertmanager" "$@"
-if [ "${TOOLS_WRAPPER_SELFTEST:-0}" = 1 ]; then
-  set -- test -r /usr/share/prometheus/alertmanager/default.tmpl
-fi
-if [ -r /usr/share/prometheus/alertmanager/default.tmpl ]; then exec "$@"; fi
-if [ "$(id -u)" = 0 ]; then ns="--mount --propagation private"
-else ns="--map-root-user --mount"; fi
-# shellcheck disable=SC2086
-exec unshare $ns sh -c '
-  share="$1"; shift
-  mount -t overlay overlay -o "lowerdir=$share:/usr/share" /usr/share || {
-    echo "alertmanager wrapper: cannot overlay /usr/share (no mount namespace?);" \
-         "copy $share/prometheus/alertmanager to /usr/share/prometheus/ instead" >&2
-    exit 125; }
-  exec "$@"' sh "$tools/root/usr/share" "$@"
-WRAPPER
-  chmod +x "$BIN_DIR/alertmanager"
-  TOOLS_WRAPPER_SELFTEST=1 "$BIN_DIR/alertmanager" ||
-    die "alertmanager cannot find its templates: neither" \
-        "/usr/share/prometheus/alertmanager nor a mount-namespace overlay works here."
-}
-
-# --- Debian trixie tools into .tools/ ----------------------------------------
+# --- Debian tools into .tools/ -------------------------------------------------
 install_tools() {
   local keyring="/usr/share/keyrings/debian-archive-keyring.gpg"
   [ -r "$keyring" ] ||
@@ -199,17 +171,18 @@ install_tools() {
   local mirror="${TRIXIE_MIRROR:-$(detect_mirror)}"
   # deb822 format: apt only reads files ending in .sources from SourceParts.
   # Signed-By: the stock keyring; bookworm's debian-archive-keyring
-  # (2023.3+deb12u*) already carries the trixie signing keys.
-  cat > "$APT_DIR/sources.list.d/debian-$SUITE.sources" <<EOF
+  # (2023.3+deb12u*) already carries the keys that sign trixie and forky.
+  rm -f "$APT_DIR"/sources.list.d/*.sources
+  cat > "$APT_DIR/sources.list.d/debian.sources" <<EOF
 Types: deb
 URIs: $mirror
-Suites: $SUITE
+Suites: $(suites)
 Components: main
 Architectures: amd64
 Signed-By: $keyring
 EOF
 
-  log "updating private package lists for $SUITE from $mirror"
+  log "updating private package lists for $(suites) from $mirror"
   local update_log="$APT_DIR/update.log"
   # apt-get update exits 0 when an index fails to download (only a W: line),
   # so also look for the fetch/signature warnings in its output.
@@ -217,25 +190,25 @@ EOF
      grep -qE '^E: |^W: (Failed to fetch|Some index files|GPG error|An error occurred)' "$update_log"; then
     cat "$update_log" >&2
     if grep -qE 'NO_PUBKEY|EXPKEYSIG|not signed|signature' "$update_log"; then
-      die "signature check of $SUITE failed; a newer debian-archive-keyring is needed" \
+      die "signature check of $(suites) failed; a newer debian-archive-keyring is needed" \
           "(e.g. download debian-archive-keyring from $SUITE and point Signed-By at its keyring)."
     fi
-    die "apt-get update for $SUITE from $mirror failed (log: $update_log)."
+    die "apt-get update for $(suites) from $mirror failed (log: $update_log)."
   fi
 
-  # Resolve exact versions first so the download is pinned and recorded.
-  local entry pkg series version wanted=() versions=()
+  # Resolve exact versions first so the download is pinned and recorded: the
+  # version in the package's own suite (madison lists every suite's).
+  local entry pkg series suite version wanted=() versions=()
   for entry in "${PACKAGES[@]}"; do
-    pkg="${entry%% *}"; series="${entry#* }"
-    version="$(papt_cache show --no-all-versions "$pkg" 2>/dev/null |
-               sed -n 's/^Version: //p')" || true
-    version="${version%%$'\n'*}"
-    [ -n "$version" ] || die "package '$pkg' not found in Debian $SUITE/main."
+    read -r pkg series suite <<<"$entry"; suite="${suite:-$SUITE}"
+    version="$(papt_cache madison "$pkg" 2>/dev/null |
+               awk -F' *[|] *' -v s=" $suite/main " 'index($3, s) { print $2; exit }')" || true
+    [ -n "$version" ] || die "package '$pkg' not found in Debian $suite/main."
     case "${version#*:}" in
       "$series"*) ;;
-      *) die "$pkg is $version in $SUITE, expected ${series}x; update PACKAGES in $0." ;;
+      *) die "$pkg is $version in $suite, expected ${series}x; update PACKAGES in $0." ;;
     esac
-    wanted+=("$pkg=$version"); versions+=("pkg=$pkg $version")
+    wanted+=("$pkg=$version"); versions+=("pkg=$pkg $version ($suite)")
   done
 
   log "downloading: ${wanted[*]}"
@@ -265,11 +238,7 @@ EOF
   for entry in "${BINARIES[@]}"; do
     name="${entry%% *}"; path="${entry#* }"
     [ -x "$ROOT_DIR/$path" ] || die "expected binary $path not found in the packages"
-    if [ "$name" = alertmanager ]; then
-      write_alertmanager_wrapper
-    else
-      ln -s "../root/$path" "$BIN_DIR/$name"
-    fi
+    ln -s "../root/$path" "$BIN_DIR/$name"
     # Catch missing shared libraries etc. now rather than in a test.
     "$BIN_DIR/$name" --version >/dev/null 2>&1 ||
       die "$BIN_DIR/$name does not run on this machine: $("$BIN_DIR/$name" --version 2>&1 | head -n3)"

@@ -31,6 +31,8 @@ describe("Go-built tools", () => {
         expect(version("kubectl", ["version", "--client"])).toContain(`Client Version: ${builder.KUBERNETES_VERSION}`);
         expect(version("etcd", ["--version"])).toContain(`etcd Version: ${builder.ETCD_VERSION.slice(1)}`);
         expect(version("kwok", ["--version"])).toContain(builder.KWOK_VERSION);
+        // The language host has no version flag: the sdk module release it was built from.
+        expect(builder.mainModuleVersion(path.join(BIN, "pulumi-language-nodejs"))).toEqual({ status: 0, out: `github.com/pulumi/pulumi/sdk/v3 ${builder.LANGUAGE_HOST_VERSION}` });
         // The plugin has no version flag: the schema it serves, read through the CLI.
         expect(builder.pluginSchemaVersion(path.join(BIN, "pulumi-resource-kubernetes"))).toEqual({ status: 0, out: `kubernetes ${builder.K8S_PROVIDER_VERSION}` });
     });
@@ -40,6 +42,11 @@ describe("Go-built tools", () => {
         const installed = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "kubernetes", "package.json"), "utf8"));
         expect(pkg.dependencies["@pulumi/kubernetes"]).toBe(builder.K8S_PROVIDER_VERSION);
         expect(installed.version).toBe(builder.K8S_PROVIDER_VERSION);
+    });
+
+    it("puts the language host beside the CLI's own executable, where the CLI looks for it", () => {
+        const cliDir = path.dirname(fs.realpathSync(path.join(BIN, "pulumi")));
+        expect(fs.realpathSync(path.join(cliDir, "pulumi-language-nodejs"))).toBe(fs.realpathSync(path.join(BIN, "pulumi-language-nodejs")));
     });
 
     it("links every cluster binary from the cache and finds a cached build on the second run", () => {

@@ -14,7 +14,17 @@ import { makeTempDir } from "./render";
 
 export const BUILD_COMMAND = "node scripts/build-go-tools.js";
 const BIN = path.join(ROOT, ".tools", "bin");
-export const CLUSTER_BINARIES = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok", "pulumi", "pulumi-resource-kubernetes"];
+export const CLUSTER_BINARIES = [
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+    "kwok",
+    "pulumi",
+    "pulumi-language-nodejs",
+    "pulumi-resource-kubernetes",
+];
 
 export interface CommandResult {
     readonly status: number | null;
@@ -49,8 +59,10 @@ export class LocalCluster {
     readonly dir: string;
     readonly env: Record<string, string>;
     private started = false;
+    private readonly ownsDir: boolean;
 
     constructor(readonly portBase: number, dir?: string) {
+        this.ownsDir = dir === undefined;
         this.dir = dir ?? makeTempDir("obs-cluster");
         this.env = { ...(process.env as Record<string, string>), CLUSTER_DIR: this.dir, CLUSTER_PORT_BASE: String(portBase) };
     }
@@ -79,9 +91,16 @@ export class LocalCluster {
         return r;
     }
 
+    /**
+     * `cluster.sh down`; then removes the cluster's temp dir (etcd data, state, logs: ~250 MB)
+     * unless OBS_KEEP_CLUSTER=1 asks to keep it for a post-mortem.
+     */
     down(): CommandResult {
-        if (!this.started) return { status: 0, stdout: "", stderr: "" };
-        return this.script(["down"], 120_000);
+        const r = this.started ? this.script(["down"], 120_000) : { status: 0, stdout: "", stderr: "" };
+        if (this.ownsDir && r.status === 0 && process.env.OBS_KEEP_CLUSTER !== "1") {
+            fs.rmSync(this.dir, { recursive: true, force: true });
+        }
+        return r;
     }
 
     status(): string {
@@ -133,12 +152,15 @@ export class LocalCluster {
 
 /**
  * A project directory for a stack: Pulumi.yaml and Pulumi.<stack>.yaml copied from the
- * repository (the program itself stays index.ts of the repository), so tests may set config
- * without touching the work tree.
+ * repository, so tests may set config without touching the work tree. The program stays
+ * index.ts of the repository: Pulumi.yaml's `main` points at it, so the plain CLI (`pulumi up`
+ * in this directory) runs it through the language host exactly as in the repository.
  */
 export function projectDir(stack: string, overrides: Record<string, unknown> = {}): string {
     const dir = makeTempDir(`obs-project-${stack}`);
-    fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    const project = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
+    if (/^main:/m.test(project)) throw new Error("Pulumi.yaml sets main: projectDir() would override it");
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `${project.trimEnd()}\nmain: ${ROOT}\n`);
     const doc = (yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) ?? {}) as { config?: Record<string, unknown> };
     doc.config = { ...(doc.config ?? {}), ...overrides };
     fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), yaml.dump(doc, { lineWidth: -1 }));
