@@ -7,7 +7,7 @@
  * | route        | matches                          | receivers (by their `routes`)  | cadence               |
  * |--------------|----------------------------------|--------------------------------|-----------------------|
  * | heartbeat    | alertname="Watchdog"             | dead-man's-switch webhook      | repeat every 1 m      |
- * | stakeholders | audience="stakeholders"          | MS Teams (continues)           | like high             |
+ * | stakeholders | audience="stakeholders"          | MS Teams Workflows (continues) | like high             |
  * | critical     | severity="critical"              | PagerDuty, Slack               | page fast, repeat 1 h |
  * | high         | severity="high"                  | email, Slack                   | repeat 4 h            |
  * | warning      | severity="warning" (medium)      | email                          | repeat 12 h           |
@@ -130,8 +130,10 @@ function receiverEntry(r: ReceiverSpec, dir: string): Record<string, unknown> {
                 ],
             };
         case "msteams":
+            // Teams through a Workflows (Power Automate) webhook, which takes Adaptive Cards:
+            // msteamsv2. The Office 365 connector webhooks msteams_configs posted to are retired.
             return {
-                msteams_configs: [
+                msteamsv2_configs: [
                     { send_resolved: sr, webhook_url_file: file, title: '{{ template "obs.title" . }}', text: '{{ template "obs.text" . }}' },
                 ],
             };

@@ -16,7 +16,7 @@
  */
 import type { SloConfig } from "../config";
 import { durationSeconds } from "../config/resolve";
-import { matchers, MatchValue, rate, series, sumBy } from "../telemetry";
+import { bucketMatcher, matchers, MatchValue, rate, series, sumBy } from "../telemetry";
 import { allOf, alert, groupBy, num, RuleContext } from "./common";
 import type { RuleGroup } from "./index";
 import { SERVER_ERROR } from "./api";
@@ -50,7 +50,7 @@ function sli(ctx: RuleContext, slo: SloConfig, window: string): { total: string;
     const h = ctx.m.http.duration;
     const g = groupBy(h, ["service"]);
     const total = sumBy(g, rate(h, svc, window));
-    const good = sumBy(g, `rate(${series(h, "_bucket")}${matchers(h, svc, [`le=${JSON.stringify(String(slo.latencyThreshold))}`])}[${window}])`);
+    const good = sumBy(g, `rate(${series(h, "_bucket")}${matchers(h, svc, [bucketMatcher(slo.latencyThreshold!)])}[${window}])`);
     return { total, bad: `clamp_min(\n${total}\n-\n${good},\n0\n)` };
 }
 

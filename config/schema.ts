@@ -248,7 +248,7 @@ export const receiverInput = z.discriminatedUnion(
         obj({ ...receiverCommon, kind: z.literal("msteams"), webhookUrlSecret: secretKeyName.optional() }),
         obj({ ...receiverCommon, kind: z.literal("webhook"), urlSecret: secretKeyName.optional() }),
     ],
-    expected('a receiver kind: "pagerduty", "slack", "email", "msteams" or "webhook"'),
+    expected('a receiver kind: "pagerduty", "slack", "email", "msteams" (a Teams Workflows webhook) or "webhook"'),
 );
 
 export const sloInput = obj({

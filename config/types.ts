@@ -230,9 +230,15 @@ export interface EmailReceiver extends ReceiverBase {
     readonly requireTls: boolean;
 }
 
+/**
+ * Microsoft Teams through a Workflows webhook (Power Automate's "Post to a channel when a webhook
+ * request is received"), which takes Adaptive Cards: rendered as Alertmanager's
+ * `msteamsv2_configs`. Office 365 connector URLs (`https://<tenant>.webhook.office.com/...`),
+ * which the older `msteams_configs` posted to, are retired and no longer accepted.
+ */
 export interface MsTeamsReceiver extends ReceiverBase {
     readonly kind: "msteams";
-    /** Secret config key holding the Teams workflow/webhook URL. */
+    /** Secret config key holding the Teams Workflows webhook URL (not an Office 365 connector URL). */
     readonly webhookUrlSecret: string;
     readonly credential: pulumi.Output<string>;
 }

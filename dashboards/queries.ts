@@ -10,7 +10,7 @@
  * in one of the tables of {@link Queries}.
  */
 import type { MetricDef, Matchers, MatchValue } from "../telemetry";
-import { aggBy, by, catalog, matchers, re, series, sumBy, Catalog, INFRA, VIRTUAL_NETWORK_DEVICES } from "../telemetry";
+import { aggBy, bucketMatcher, by, catalog, matchers, re, series, sumBy, Catalog, INFRA, VIRTUAL_NETWORK_DEVICES } from "../telemetry";
 import type { AlertingConfig, MetricPreset, SloConfig } from "../config";
 import { errorBudget, RECORDING, RecordingKey, RecordingRef, ruleContext, SERVER_ERROR, sliWindows, SLO_RECORDING } from "../alerts";
 import { durationSeconds } from "../config/resolve";
@@ -505,7 +505,7 @@ export class Queries {
         const h = this.m.http.duration;
         const g = groupOf(h, group);
         const total = sumBy(g, `rate(${sel(h, svc, "_count")}[${window}])`);
-        const good = sumBy(g, `rate(${sel(h, svc, "_bucket", [...scope(), `le=${JSON.stringify(String(slo.latencyThreshold))}`])}[${window}])`);
+        const good = sumBy(g, `rate(${sel(h, svc, "_bucket", [...scope(), bucketMatcher(slo.latencyThreshold!)])}[${window}])`);
         return { bad: `clamp_min(\n${total}\n-\n${good},\n0\n)`, total };
     }
 

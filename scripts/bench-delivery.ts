@@ -252,7 +252,6 @@ async function main(argv: readonly string[]): Promise<number> {
                     `--storage.tsdb.path=${path.join(dir, "prom-data")}`,
                     `--web.listen-address=127.0.0.1:${promPort}`,
                     "--web.enable-lifecycle",
-                    ...(cfg.prometheus.replicas > 1 ? ["--enable-feature=expand-external-labels"] : []),
                 ],
                 env: { ...process.env, POD_NAME: "prometheus-0" },
                 readyUrl: `${promUrl}/-/ready`,

@@ -137,7 +137,7 @@ export const INFRA = {
         blocksRead: "pg_stat_database_blks_read",
         deadlocks: "pg_stat_database_deadlocks",
     },
-    /** blackbox_exporter 0.26 probe results (one set per probe scrape). */
+    /** blackbox_exporter 0.28 probe results (one set per probe scrape). */
     probe: {
         success: "probe_success",
         duration: "probe_duration_seconds",
@@ -173,8 +173,8 @@ export const STACK_JOBS = {
 } as const;
 
 /**
- * Self-monitoring metrics of the stack's components (upstream names: Prometheus 2.53,
- * Alertmanager 0.28, OpenTelemetry Collector 0.129 internal telemetry, Loki 3).
+ * Self-monitoring metrics of the stack's components (upstream names: Prometheus 3.16,
+ * Alertmanager 0.35, OpenTelemetry Collector 0.129 internal telemetry, Loki 3).
  */
 export const SELF = {
     prometheus: {

@@ -103,5 +103,69 @@ export function fractionBelow<M extends MetricDef>(m: M, le: number, ms: Matcher
     if (m.type !== "histogram") throw new Error(`${m.name} is a ${m.type}: a threshold share needs a histogram`);
     const g = by(m as MetricDef<LabelOf<M>>, group);
     const sel = (suffix: "_bucket" | "_count", extra: string[]) => `rate(${series(m, suffix)}${matchers(m as MetricDef<LabelOf<M>>, ms, extra)}[${window}])`;
-    return `${sumBy(g, sel("_bucket", [`le=${quote(String(le))}`]))}\n/\n${sumBy(g, sel("_count", []))}`;
+    return `${sumBy(g, sel("_bucket", [bucketMatcher(le)]))}\n/\n${sumBy(g, sel("_count", []))}`;
+}
+
+/** Shortest round-trip decimal digits of a finite positive number and its decimal exponent. */
+function decimalDigits(x: number): { digits: string; exp: number } {
+    const [mantissa, exp] = x.toExponential().split("e") as [string, string];
+    return { digits: mantissa.replace(".", ""), exp: Number(exp) };
+}
+
+/** Go's `strconv.FormatFloat(x, 'f', -1, 64)`: the shortest digits in fixed notation. */
+function fixedFloat(x: number): string {
+    if (x === 0) return "0";
+    const { digits, exp } = decimalDigits(Math.abs(x));
+    const sign = x < 0 ? "-" : "";
+    if (exp < 0) return `${sign}0.${"0".repeat(-exp - 1)}${digits}`;
+    const int = digits.slice(0, exp + 1).padEnd(exp + 1, "0");
+    const frac = digits.slice(exp + 1);
+    return `${sign}${int}${frac ? `.${frac}` : ""}`;
+}
+
+/**
+ * The `le` or `quantile` label value Prometheus 3 stores for a bound it scrapes: it normalizes
+ * them to the OpenMetrics float form (`labels.FormatOpenMetricsFloat`): Go's shortest `%g`
+ * (exponent form below 1e-4 and from 1e6 on), with `.0` added to whole numbers, so an exposed
+ * `le="1"` is stored as `le="1.0"` and `le="1048576"` as `le="1.048576e+06"`.
+ */
+export function scrapedBound(x: number): string {
+    if (Number.isNaN(x)) return "NaN";
+    if (x === Infinity) return "+Inf";
+    if (x === -Infinity) return "-Inf";
+    if (x === 0) return "0.0";
+    const { digits, exp } = decimalDigits(Math.abs(x));
+    const sign = x < 0 ? "-" : "";
+    if (exp < -4 || exp >= 6) {
+        const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+        return `${sign}${mantissa}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+    }
+    const fixed = fixedFloat(x);
+    return fixed.includes(".") ? fixed : `${fixed}.0`;
+}
+
+/**
+ * The `le` or `quantile` label value of a bound in series that arrive as OTLP (through the
+ * collector's remote write, or Prometheus' own OTLP endpoint): Go's shortest fixed notation,
+ * not normalized (`1`, `1048576`).
+ */
+export function otlpBound(x: number): string {
+    if (x === Infinity) return "+Inf";
+    if (x === -Infinity) return "-Inf";
+    if (Number.isNaN(x)) return "NaN";
+    return fixedFloat(x);
+}
+
+/**
+ * The matcher of one histogram bucket, `le="0.5"`, whichever way its series reached Prometheus:
+ * a bound whose scraped and OTLP forms differ (`1.0` and `1`, see {@link scrapedBound}) is
+ * matched by both, `le=~"1\\.0|1"`. (Also across an upgrade from Prometheus 2, which stored the
+ * text format's `1` as it was exposed.)
+ */
+export function bucketMatcher(bound: number): string {
+    const scraped = scrapedBound(bound);
+    const otlp = otlpBound(bound);
+    if (scraped === otlp) return `le=${quote(scraped)}`;
+    const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return `le=~${quote(`${esc(scraped)}|${esc(otlp)}`)}`;
 }

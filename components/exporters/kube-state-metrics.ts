@@ -13,7 +13,8 @@ import { childName, imageFor, secureContainer, securePodSpec, selectorLabels, st
 import { validateExporterArgs, type ExporterArgs } from "./node-exporter";
 
 /**
- * The API group of every collector kube-state-metrics v2.15 can run (core group is `""`).
+ * The API group of every collector kube-state-metrics v2.20 can run that this component offers
+ * (core group is `""`).
  * `secrets` is deliberately absent, so it cannot be selected.
  */
 export const KSM_COLLECTOR_API_GROUPS = {
@@ -51,17 +52,18 @@ export const KSM_COLLECTOR_API_GROUPS = {
 export type KsmCollector = keyof typeof KSM_COLLECTOR_API_GROUPS;
 
 /**
- * kube-state-metrics v2.15's default collectors minus `secrets` and `configmaps`: listing either
+ * kube-state-metrics v2.20's default collectors minus `secrets` and `configmaps` (listing either
  * returns the objects' data, not just the metadata the metrics use, and nothing in the stack's
- * dashboards or alerts reads kube_secret_* or kube_configmap_*. (`endpoints` is still a v2.15
- * default; `endpointslices` replaces it by default only from v2.18.)
+ * dashboards or alerts reads kube_secret_* or kube_configmap_*) and minus the admission policy
+ * collectors v2.20 added (nothing reads them). `endpointslices` replaced the deprecated
+ * `endpoints` among the defaults in v2.18 (Kubernetes deprecated v1 Endpoints in 1.33).
  */
 export const DEFAULT_KSM_COLLECTORS: readonly KsmCollector[] = [
     "certificatesigningrequests",
     "cronjobs",
     "daemonsets",
     "deployments",
-    "endpoints",
+    "endpointslices",
     "horizontalpodautoscalers",
     "ingresses",
     "jobs",
@@ -91,7 +93,7 @@ export interface KubeStateMetricsArgs extends ExporterArgs {
     readonly namespace: pulumi.Input<string>;
     /**
      * Collectors to run; the ClusterRole grants list/watch on exactly these. Never `secrets`.
-     * @default DEFAULT_KSM_COLLECTORS (v2.15's defaults without secrets and configmaps: least privilege)
+     * @default DEFAULT_KSM_COLLECTORS (v2.20's defaults without secrets, configmaps and admission policies: least privilege)
      */
     readonly collectors?: readonly KsmCollector[];
 }

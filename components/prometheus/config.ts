@@ -63,8 +63,15 @@ export interface PrometheusConfigArgs {
     /**
      * Adds a `prometheus_replica` external label from the POD_NAME env var (HA pairs; remote
      * storage deduplicates on it) and drops it from alerts so both replicas' alerts merge.
+     * Prometheus 3 expands `${VAR}` in external labels without a feature flag.
      */
     readonly replicaExternalLabel?: boolean;
+    /**
+     * TSDB retention, written to `storage.tsdb.retention`: Prometheus 3 deprecates the
+     * `--storage.tsdb.retention.*` flags for it, and a reload applies a changed value in place.
+     * Unset: Prometheus' default (15d, no size cap).
+     */
+    readonly retention?: { readonly time: string; readonly size: string };
 }
 
 type Relabel = Record<string, unknown>;
@@ -165,9 +172,17 @@ function kubeletJob(job: string, metricsPath: string, noisy: readonly string[]):
  */
 const DROP_EXPORTED_SERVICE = { regex: "exported_service", action: "labeldrop" };
 
+/**
+ * Prometheus 3 fails the scrape of a target that sends no (or an unknown) Content-Type, where 2.x
+ * parsed it as the text format. The stack's components all send one; applications and static
+ * targets may not: parse theirs as the text format, as before.
+ */
+const FALLBACK_SCRAPE_PROTOCOL = "PrometheusText0.0.4";
+
 function annotatedPodsJob(): Record<string, unknown> {
     return {
         job_name: "kubernetes-pods",
+        fallback_scrape_protocol: FALLBACK_SCRAPE_PROTOCOL,
         metric_relabel_configs: [DROP_EXPORTED_SERVICE],
         kubernetes_sd_configs: [{ role: "pod" }],
         relabel_configs: [
@@ -189,6 +204,7 @@ function annotatedPodsJob(): Record<string, unknown> {
 function annotatedServicesJob(): Record<string, unknown> {
     return {
         job_name: "kubernetes-services",
+        fallback_scrape_protocol: FALLBACK_SCRAPE_PROTOCOL,
         metric_relabel_configs: [DROP_EXPORTED_SERVICE],
         kubernetes_sd_configs: [{ role: "endpointslice" }],
         relabel_configs: [
@@ -242,6 +258,7 @@ export function prometheusConfig(a: PrometheusConfigArgs): Record<string, unknow
         annotatedServicesJob(),
         ...(a.staticJobs ?? []).map((s) => ({
             job_name: s.job,
+            fallback_scrape_protocol: FALLBACK_SCRAPE_PROTOCOL,
             static_configs: [{ targets: [...s.targets], labels: { service: s.job, ...s.labels } }],
         })),
         ...(a.extraJobs ?? []),
@@ -257,6 +274,11 @@ export function prometheusConfig(a: PrometheusConfigArgs): Record<string, unknow
             evaluation_interval: a.evaluationInterval,
             // Prometheus rejects a scrape timeout longer than the scrape interval.
             scrape_timeout: durationSeconds(a.scrapeInterval) < 10 ? a.scrapeInterval : "10s",
+            // Prometheus 3 accepts UTF-8 names and asks targets for them unescaped: an OTel SDK's
+            // Prometheus exporter would then expose `http.server.request.duration`, which no
+            // rule or dashboard (telemetry/catalog.ts: underscore names only) reads. Ask for the
+            // names escaped to underscores instead, as Prometheus 2 and the collector write them.
+            metric_name_escaping_scheme: "underscores",
             external_labels: externalLabels,
         },
         rule_files: [`${RULES_DIR}/*.yml`],
@@ -280,6 +302,7 @@ export function prometheusConfig(a: PrometheusConfigArgs): Record<string, unknow
             ],
         },
         scrape_configs: jobs,
+        ...(a.retention ? { storage: { tsdb: { retention: { time: a.retention.time, size: a.retention.size } } } } : {}),
         ...(a.remoteWrite && a.remoteWrite.length > 0
             ? {
                   remote_write: a.remoteWrite.map((r) => ({

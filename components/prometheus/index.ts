@@ -43,7 +43,7 @@ export interface PrometheusArgs {
     /** Image override; the pinned default otherwise. */
     readonly image?: string;
     /** Everything prometheus.yml is generated from, except the replica label (set from `replicas`). */
-    readonly config: Omit<PrometheusConfigArgs, "replicaExternalLabel">;
+    readonly config: Omit<PrometheusConfigArgs, "replicaExternalLabel" | "retention">;
     /** Rule files: file name (`*.yml`) → content. */
     readonly ruleFiles: Readonly<Record<string, string>>;
     /** Who may query Prometheus on 9090 besides itself (Grafana, ...). */
@@ -108,7 +108,11 @@ export class Prometheus extends pulumi.ComponentResource {
             childOpts,
         );
 
-        const configText = renderPrometheusConfig({ ...args.config, replicaExternalLabel: replicas > 1 });
+        const configText = renderPrometheusConfig({
+            ...args.config,
+            replicaExternalLabel: replicas > 1,
+            retention: { time: args.retention, size: args.retentionSize },
+        });
         const configMap = new k8s.core.v1.ConfigMap(
             childName(name, "config"),
             { metadata: { name: childName(name, "config"), namespace: ns, labels, annotations: { [RENDER_DIR_ANNOTATION]: "prometheus" } }, data: { "prometheus.yml": configText } },
@@ -150,16 +154,14 @@ export class Prometheus extends pulumi.ComponentResource {
         const prom = secureContainer({
             name: "prometheus",
             image,
+            // Prometheus 3: retention is in prometheus.yml (the flags are deprecated), external
+            // labels expand ${POD_NAME} by default (the expand-external-labels feature is gone),
+            // and the image ships no console templates for --web.console.* to point at.
             args: [
                 "--config.file=/etc/prometheus/config/prometheus.yml",
                 "--storage.tsdb.path=/prometheus",
-                `--storage.tsdb.retention.time=${args.retention}`,
-                `--storage.tsdb.retention.size=${args.retentionSize}`,
                 "--web.enable-lifecycle",
                 ...(args.remoteWriteReceiver ? ["--web.enable-remote-write-receiver"] : []),
-                "--web.console.templates=/etc/prometheus/consoles",
-                "--web.console.libraries=/etc/prometheus/console_libraries",
-                ...(replicas > 1 ? ["--enable-feature=expand-external-labels"] : []),
             ],
             env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
             ports: [{ name: "web", containerPort: PROMETHEUS_PORT }],

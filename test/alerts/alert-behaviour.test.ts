@@ -16,10 +16,14 @@ import { fireGroup, silentGroup } from "./support/unit";
 
 let tmp: string;
 const rules: Record<string, string[]> = {};
+/** A latency SLO at a whole-second bound: Prometheus 3 stores it as `le="1.0"` when scraped, `le="1"` over OTLP. */
+const WHOLE_SECOND_SLO = [{ name: "latency-1s", kind: "latency" as const, objective: 95, window: "7d", latencyThreshold: 1 }];
 const CONTEXTS: Record<string, RuleContext> = {
     prometheus: ruleContext({ preset: "prometheus" }),
     otel: ruleContext({ preset: "otel" }),
     elasticsearch: ruleContext({ logsBackend: "elasticsearch" }),
+    "prometheus-slo-1s": ruleContext({ preset: "prometheus", slos: WHOLE_SECOND_SLO }),
+    "otel-slo-1s": ruleContext({ preset: "otel", slos: WHOLE_SECOND_SLO }),
 };
 
 beforeAll(() => {
@@ -77,6 +81,17 @@ describe("under the otel preset (OTel HTTP semantic-convention series), promtool
     const http = (alert: string) => /^(Api|Slo)/.test(alert);
     it.each(table(otelCases, "fire", http))("fires %s when %s", (alert, _what, c) => expectFires("otel", alert, c));
     it.each(table(otelCases, "silent", http))("keeps %s silent when %s", (alert, _what, c) => expectSilent("otel", alert, c));
+});
+
+describe.each([
+    ["prometheus-slo-1s", "scraped contract histograms, stored with le=\"1.0\""],
+    ["otel-slo-1s", "OTel histograms pushed over OTLP, stored with le=\"1\""],
+])("with a latency SLO at 1 s under %s (%s), promtool", (variant) => {
+    const cases = alertCases(CONTEXTS[variant]!);
+    const latency = (alert: string) => alert === "SloErrorBudgetBurnFast";
+    it("has a fire case reading the SLO's 1 s bucket", () => expect(table(cases, "fire", latency).map(([, what]) => what)).toContainEqual(expect.stringContaining("slower than 1s")));
+    it.each(table(cases, "fire", latency))("fires %s when %s", (alert, _what, c) => expectFires(variant, alert, c));
+    it.each(table(cases, "silent", latency))("keeps %s silent when %s", (alert, _what, c) => expectSilent(variant, alert, c));
 });
 
 describe("with Elasticsearch as the log backend, promtool", () => {

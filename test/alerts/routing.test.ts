@@ -9,6 +9,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { alertRules, ruleContext, ruleGroups } from "../../alerts";
 import { alertmanagerConfig, credentialFile, notificationTemplates, ReceiverSpec } from "../../alerts/routing";
+import { deprecatedKeys } from "../support/alertmanager-deprecations";
 import { run, toolPath } from "../support/tools";
 import { tempDir } from "./support/promtool";
 
@@ -38,6 +39,7 @@ const MATRIX: Record<string, string[]> = { critical: ["pager", "slack"], warning
 
 let tmp: string;
 let configFile: string;
+let generated: Record<string, unknown>;
 
 beforeAll(() => {
     toolPath("amtool");
@@ -48,7 +50,8 @@ beforeAll(() => {
     fs.mkdirSync(templates, { recursive: true });
     for (const r of RECEIVERS) fs.writeFileSync(path.join(secrets, credentialFile(r)), "https://credential.example.invalid/x\n");
     fs.writeFileSync(path.join(templates, "notifications.tmpl"), notificationTemplates("https://grafana.example.com"));
-    const text = yaml.dump(alertmanagerConfig({ receivers: RECEIVERS, secretsDir: SECRETS, templatesDir: TEMPLATES, grafanaUrl: "https://grafana.example.com" }), { lineWidth: -1 });
+    generated = alertmanagerConfig({ receivers: RECEIVERS, secretsDir: SECRETS, templatesDir: TEMPLATES, grafanaUrl: "https://grafana.example.com" });
+    const text = yaml.dump(generated, { lineWidth: -1 });
     configFile = path.join(tmp, "alertmanager.yml");
     fs.writeFileSync(configFile, text.split(SECRETS).join(secrets).split(TEMPLATES).join(templates));
 });
@@ -67,10 +70,17 @@ function routeOf(labels: Readonly<Record<string, string>>): string[] {
 const alerts = alertRules(ruleGroups(ruleContext()));
 
 describe("the routing of the rules' alerts (amtool config routes test, every receiver kind)", () => {
-    it("accepts the config with every receiver kind (amtool check-config)", () => {
+    it("accepts the config with every receiver kind (amtool check-config), with nothing on stderr", () => {
         const r = run("amtool", ["check-config", configFile]);
         expect(r.status).toBe(0);
+        expect(r.stderr).toBe("");
         expect(r.stdout).toContain(`${RECEIVERS.length + 1} receivers`);
+    });
+
+    it("uses no deprecated key, and sends the msteams kind through msteamsv2_configs (Teams Workflows)", () => {
+        expect(deprecatedKeys(generated)).toEqual([]);
+        const teams = (generated.receivers as Record<string, unknown>[]).find((r) => r.name === "teams");
+        expect(Object.keys(teams ?? {}).sort()).toEqual(["msteamsv2_configs", "name"]);
     });
 
     it("is asked about every severity the rules use, and the rules use only critical, warning and info", () => {

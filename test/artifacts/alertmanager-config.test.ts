@@ -10,6 +10,7 @@ import * as yaml from "js-yaml";
 import type { ReceiverKind } from "../../config";
 import { alertmanagerConfig, credentialFile, notificationTemplates, ReceiverSpec, renderAlertmanagerConfig, SEVERITIES } from "../../alerts/routing";
 import { readStackConfig } from "../../scripts/lib/stack-files";
+import { deprecatedKeys } from "../support/alertmanager-deprecations";
 import { ROOT } from "../support/program";
 import { makeTempDir, readManifests } from "../support/render";
 import { renderStack, run, toolPath } from "../support/tools";
@@ -45,7 +46,7 @@ const CREDENTIALS: Record<string, { kind: ReceiverKind; file: string; inline: st
     pagerduty_configs: { kind: "pagerduty", file: "routing_key_file", inline: ["routing_key", "service_key"] },
     slack_configs: { kind: "slack", file: "api_url_file", inline: ["api_url"] },
     email_configs: { kind: "email", file: "auth_password_file", inline: ["auth_password", "auth_secret"] },
-    msteams_configs: { kind: "msteams", file: "webhook_url_file", inline: ["webhook_url"] },
+    msteamsv2_configs: { kind: "msteams", file: "webhook_url_file", inline: ["webhook_url"] },
     webhook_configs: { kind: "webhook", file: "url_file", inline: ["url"] },
 };
 
@@ -215,12 +216,18 @@ describe.each(STACKS)("the rendered %s alertmanager.yml", (stack) => {
         expect(fs.existsSync(path.join(m().templatesDir, "notifications.tmpl"))).toBe(true);
     });
 
-    it("passes amtool check-config with its templates and credential files in place", () => {
+    it("passes amtool check-config with its templates and credential files in place, with nothing on stderr", () => {
         const r = run("amtool", ["check-config", m().configFile]);
-        expect(r).toMatchObject({ status: 0 });
+        expect(r).toMatchObject({ status: 0, stderr: "" });
         expect(r.stdout).toContain(`${m().config.receivers.length} receivers`);
         expect(r.stdout).toContain("1 templates");
         expect(r.stdout).not.toContain("FAILED");
+    });
+
+    it("uses no deprecated key (match, match_re, source_/target_match*, top-level mute_time_intervals) and no retired msteams_configs", () => {
+        expect(deprecatedKeys(m().config)).toEqual([]);
+        // Quiet hours are a top-level time_intervals entry that the low routes mute by name.
+        expect(m().config.time_intervals?.map((t) => t.name)).toEqual(["quiet-hours"]);
     });
 
     it("uses only templates that notifications.tmpl defines and that execute", () => {
@@ -366,6 +373,64 @@ describe("the routing matrix (alertmanagerConfig with pagerduty, slack, email, m
     it('refuses a receiver named "null", the name of the built-in silent receiver', () => {
         const nullNamed: ReceiverSpec = { ...RECEIVERS[0], name: "null" };
         expect(() => alertmanagerConfig({ ...richArgs, receivers: [nullNamed] })).toThrow(/"null" is reserved/);
+    });
+});
+
+describe("the Microsoft Teams receiver (kind msteams)", () => {
+    it("posts through msteamsv2_configs (Workflows, Adaptive Cards) with the URL from the Secret, the title and the text templates", () => {
+        const teams = rich.config.receivers.find((r) => r.name === "teams-stakeholders");
+        expect(teams).toEqual({
+            name: "teams-stakeholders",
+            msteamsv2_configs: [
+                {
+                    send_resolved: false,
+                    webhook_url_file: `${AM_SECRETS_DIR}/teams-stakeholders-url`,
+                    title: '{{ template "obs.title" . }}',
+                    text: '{{ template "obs.text" . }}',
+                },
+            ],
+        });
+    });
+
+    it("is the prod stack's teams-stakeholders receiver, rendered the same way", () => {
+        const teams = rendered.prod.config.receivers.find((r) => r.name === "teams-stakeholders");
+        expect(Object.keys(teams ?? {}).sort()).toEqual(["msteamsv2_configs", "name"]);
+    });
+});
+
+describe("the deprecated-key check on a config written the old way", () => {
+    // Every deprecated form once valid, which amtool still accepts: so the check above is what
+    // keeps them out, and it must find each one.
+    const old = {
+        route: {
+            receiver: "teams",
+            routes: [
+                { receiver: "teams", match: { severity: "critical" } },
+                { receiver: "teams", match_re: { service: "api|web" }, mute_time_intervals: ["nights"] },
+            ],
+        },
+        inhibit_rules: [{ source_match: { severity: "critical" }, target_match_re: { severity: "warning|info" }, equal: ["alertname"] }],
+        mute_time_intervals: [{ name: "nights", time_intervals: [{ times: [{ start_time: "00:00", end_time: "06:00" }] }] }],
+        receivers: [{ name: "teams", msteams_configs: [{ webhook_url: "https://example.invalid/webhook" }] }],
+    };
+
+    it("is accepted by amtool check-config", () => {
+        const file = path.join(tmp, "old-style.yml");
+        fs.writeFileSync(file, yaml.dump(old));
+        const r = run("amtool", ["check-config", file]);
+        expect(r.stdout + r.stderr).toContain("SUCCESS");
+        expect(r.status).toBe(0);
+    });
+
+    it("names every deprecated key, and not the route-level mute_time_intervals", () => {
+        expect(deprecatedKeys(old)).toEqual([
+            "mute_time_intervals",
+            "route.routes[0].match",
+            "route.routes[1].match_re",
+            "inhibit_rules[0].source_match",
+            "inhibit_rules[0].target_match_re",
+            "receivers[0].msteams_configs",
+        ]);
     });
 });
 

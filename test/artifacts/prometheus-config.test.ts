@@ -13,6 +13,7 @@ import { probeAlertRelabelConfigs } from "../../components/blackbox/config";
 import { ROOT } from "../support/program";
 import { makeTempDir, readManifests } from "../support/render";
 import { INSTALL_COMMAND, renderStack, run, toolPath } from "../support/tools";
+import { freePort, httpGet, ProcessRegistry } from "../support/processes";
 
 interface ScrapeJob {
     job_name: string;
@@ -32,11 +33,12 @@ interface PromConfig {
         alertmanagers: { api_version?: string; static_configs: { targets: string[] }[] }[];
     };
     scrape_configs: ScrapeJob[];
+    storage?: { tsdb?: { retention?: { time?: string; size?: string } } };
 }
 
 const EXPECTED = {
-    dev: { cluster: "dev", environment: "dev", alertmanagerReplicas: 1, scrapeInterval: "30s", ha: false },
-    prod: { cluster: "prod", environment: "prod", alertmanagerReplicas: 3, scrapeInterval: "15s", ha: true },
+    dev: { cluster: "dev", environment: "dev", alertmanagerReplicas: 1, scrapeInterval: "30s", ha: false, retention: { time: "3d", size: "4GB" }, runtimeRetention: "3d or 4GiB" },
+    prod: { cluster: "prod", environment: "prod", alertmanagerReplicas: 3, scrapeInterval: "15s", ha: true, retention: { time: "30d", size: "90GB" }, runtimeRetention: "30d or 90GiB" },
 } as const;
 type Stack = keyof typeof EXPECTED;
 
@@ -218,12 +220,18 @@ describe.each(Object.keys(EXPECTED) as Stack[])("the %s stack's Prometheus confi
         expect(prom?.volumeMounts?.map((v) => v.mountPath)).toContain(RULES_DIR);
     });
 
-    it("enables expand-external-labels on the Prometheus container exactly when an external label reads ${POD_NAME}", () => {
+    it("gives the Prometheus container POD_NAME when an external label reads ${POD_NAME}, and no feature flag (Prometheus 3 expands it by default)", () => {
         const prom = prometheusPod(m().out).containers.find((c) => c.name === "prometheus");
         const usesEnv = Object.values(m().config.global.external_labels).some((v) => v.includes("${POD_NAME}"));
         expect(usesEnv).toBe(want.ha);
-        expect((prom?.args ?? []).includes("--enable-feature=expand-external-labels")).toBe(usesEnv);
+        expect((prom?.args ?? []).filter((a) => a.startsWith("--enable-feature"))).toEqual([]);
         if (usesEnv) expect(prom?.env?.map((e) => e.name)).toContain("POD_NAME");
+    });
+
+    it(`keeps retention (${want.retention.time}, ${want.retention.size}) in prometheus.yml, not in the deprecated flags`, () => {
+        expect(m().config.storage?.tsdb?.retention).toEqual(want.retention);
+        const prom = prometheusPod(m().out).containers.find((c) => c.name === "prometheus");
+        expect((prom?.args ?? []).filter((a) => a.startsWith("--storage.tsdb.retention"))).toEqual([]);
     });
 
     it("has a scrape job for every component of the stack, each defined once", () => {
@@ -251,6 +259,61 @@ describe.each(Object.keys(EXPECTED) as Stack[])("the %s stack's Prometheus confi
             expect(m().config.alerting.alert_relabel_configs).toEqual(probeAlertRelabelConfigs());
         });
     }
+});
+
+describe.each(Object.keys(EXPECTED) as Stack[])("the real Prometheus running the %s pod's config and flags", (stack) => {
+    const want = EXPECTED[stack];
+    let registry: ProcessRegistry;
+    let url: string;
+
+    beforeAll(async () => {
+        const m = stacks[stack];
+        const dir = path.join(tmp, stack, "live");
+        fs.mkdirSync(dir, { recursive: true });
+        registry = new ProcessRegistry(dir);
+        const port = await freePort();
+        url = `http://127.0.0.1:${port}`;
+        const container = prometheusPod(m.out).containers.find((c) => c.name === "prometheus")!;
+        // The pod's own arguments, at the temp stand-ins of its mounts, listening on loopback.
+        const args = (container.args ?? []).map((a) =>
+            a === "--config.file=/etc/prometheus/config/prometheus.yml" ? `--config.file=${m.configFile}` : a === "--storage.tsdb.path=/prometheus" ? `--storage.tsdb.path=${path.join(dir, "data")}` : a,
+        );
+        expect(args).toEqual(expect.arrayContaining([`--config.file=${m.configFile}`, `--storage.tsdb.path=${path.join(dir, "data")}`]));
+        await registry.start({
+            name: `prometheus-${stack}`,
+            binary: toolPath("prometheus"),
+            args: [...args, `--web.listen-address=127.0.0.1:${port}`],
+            env: { ...process.env, POD_NAME: "prometheus-1" },
+            readyUrl: `${url}/-/ready`,
+            readyTries: 240,
+        });
+    });
+
+    afterAll(async () => {
+        await registry?.stopAll();
+    });
+
+    const api = async (p: string) => {
+        const r = await httpGet(`${url}${p}`);
+        expect(r.status).toBe(200);
+        return (JSON.parse(r.body) as { data: Record<string, unknown> }).data;
+    };
+
+    it(`loads the config and enforces its retention (${want.runtimeRetention})`, async () => {
+        const info = await api("/api/v1/status/runtimeinfo");
+        expect(info).toMatchObject({ reloadConfigSuccess: true, storageRetention: want.runtimeRetention });
+    });
+
+    it(want.ha ? "expands ${POD_NAME} into the prometheus_replica external label" : "has no prometheus_replica external label", async () => {
+        const loaded = yaml.load((await api("/api/v1/status/config")).yaml as string) as PromConfig;
+        expect(loaded.global.external_labels).toEqual({ cluster: want.cluster, environment: want.environment, ...(want.ha ? { prometheus_replica: "prometheus-1" } : {}) });
+    });
+
+    it("logs no warning about its flags", () => {
+        const log = registry.logs(400);
+        expect(log).toMatch(/msg="Server is ready to receive web requests."/);
+        expect(log.split("\n").filter((l) => /level=WARN/.test(l) && /flag|feature|deprecat/i.test(l))).toEqual([]);
+    });
 });
 
 describe("promtool on deliberately broken input", () => {

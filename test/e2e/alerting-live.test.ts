@@ -313,6 +313,54 @@ describe("alerting pipeline live (Prometheus + 3 clustered Alertmanagers on loop
         );
     });
 
+    test("a stakeholder alert reaches Teams as an Adaptive Card (msteamsv2) and Slack, each exactly once, then resolves", async () => {
+        // Posted to every replica, as Prometheus does; no rule of the stack sets `audience`.
+        const labels = { alertname: "StakeholderUpdate", severity: "high", audience: "stakeholders", service: "checkout", cluster: cfg.clusterName };
+        const annotations = { summary: "Checkout is degraded for customers.", description: "Test-only alert.", runbook_url: `${cfg.runbookBaseUrl}/StakeholderUpdate.md` };
+        const post = async (endsAt: Date) => {
+            for (const port of amWebPorts) {
+                const res = await fetch(`http://127.0.0.1:${port}/api/v2/alerts`, {
+                    method: "POST",
+                    headers: { "Content-Type": "application/json" },
+                    body: JSON.stringify([{ labels, annotations, startsAt: new Date(Date.now() - 1000).toISOString(), endsAt: endsAt.toISOString() }]),
+                    signal: AbortSignal.timeout(3000),
+                });
+                expect(res.status).toBe(200);
+            }
+        };
+        await post(new Date(Date.now() + 10 * 60_000));
+        const firing = { alertname: "StakeholderUpdate", service: "checkout", status: "firing" } as const;
+        await waitFor(
+            "StakeholderUpdate at /teams and /slack",
+            async () => (deliveries("/teams", firing).length && deliveries("/slack", firing).length ? true : undefined),
+            60,
+            500,
+            context,
+        );
+        // Long enough for the other replicas (position × 2s peer timeout) to send a duplicate.
+        await sleep(8000);
+        expect(deliveries("/teams", firing)).toHaveLength(1);
+        expect(deliveries("/slack", firing)).toHaveLength(1);
+        expect(deliveries("/pagerduty", { alertname: "StakeholderUpdate" })).toEqual([]);
+        // Every POST to the Teams webhook was a Workflows message: no legacy MessageCard.
+        const teams = records.filter((r) => r.path === "/teams").map((r) => JSON.parse(r.body));
+        for (const t of teams) expect(t).toMatchObject({ type: "message", attachments: [{ contentType: "application/vnd.microsoft.card.adaptive" }] });
+        const card = JSON.parse(deliveries("/teams", firing)[0]!.r.body).attachments[0].content;
+        expect(card).toMatchObject({ type: "AdaptiveCard", body: [{ type: "TextBlock" }, { type: "TextBlock" }] });
+        expect(card.body[0].text).toBe(`[FIRING:1] StakeholderUpdate · checkout (${cfg.clusterName})`);
+        expect(card.body[1].text).toContain(annotations.summary);
+        expect(card.body[1].text).toContain(`Runbook: ${annotations.runbook_url}`);
+
+        await post(new Date());
+        await waitFor(
+            "resolved StakeholderUpdate at /teams",
+            async () => (deliveries("/teams", { alertname: "StakeholderUpdate", status: "resolved" }).length ? true : undefined),
+            60,
+            500,
+            context,
+        );
+    });
+
     test("with one Alertmanager killed, a new alert is still delivered exactly once", async () => {
         await alertmanagers[0]!.stop();
         expect(alertmanagers[0]!.running).toBe(false);

@@ -1,6 +1,6 @@
 /**
- * The generated blackbox.yml, checked by the real blackbox_exporter (Debian's 0.26, the image's
- * minor): `--config.check` accepts the dev and prod configs and a config using every
+ * The generated blackbox.yml, checked by the real blackbox_exporter (Debian forky's 0.28.0, the
+ * image's release): `--config.check` accepts the dev and prod configs and a config using every
  * module with customised targets, and rejects a broken one. The modules are what the issue asks
  * for (GET without following redirects, TLS verified; a body match; TCP connect; DNS), and the
  * config validation's idea of an RE2 pattern agrees with the exporter's own.

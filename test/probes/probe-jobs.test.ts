@@ -164,7 +164,7 @@ describe("the rendered stacks", () => {
         expect(fs.readdirSync(path.join(out, "files", "prometheus", "rules"))).toContain("probes-alerts.yml");
         const deployment = readManifests(out).find((o) => o.kind === "Deployment" && o.metadata?.name === BLACKBOX_APP) as { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } } | undefined;
         expect(deployment?.spec.replicas).toBe(replicas);
-        expect(deployment?.spec.template.spec.containers[0]!.image).toBe("quay.io/prometheus/blackbox-exporter:v0.26.0");
+        expect(deployment?.spec.template.spec.containers[0]!.image).toBe("quay.io/prometheus/blackbox-exporter:v0.28.0");
     });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Synthetic monitoring live on 127.0.0.1: the real blackbox_exporter (Debian's 0.26) runs the
+ * Synthetic monitoring live on 127.0.0.1: the real blackbox_exporter (Debian's 0.28) runs the
  * generated blackbox.yml, and a real Prometheus runs the generated probe scrape jobs, the
  * generated probe rules and the generated alert relabeling, sending alerts to a local stand-in
  * for Alertmanager's API that records what Alertmanager would receive.

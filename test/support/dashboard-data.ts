@@ -345,7 +345,8 @@ export async function startStoragePrometheus(
 ): Promise<{ proc: ManagedProcess; url: string }> {
     const port = await freePort();
     const cfg = path.join(o.workDir, `${o.name}.yml`);
-    fs.writeFileSync(cfg, "global:\n  scrape_interval: 1m\nscrape_configs: []\n");
+    // Retention in the config file (Prometheus 3 deprecates the flag): keep every backfilled block.
+    fs.writeFileSync(cfg, "global:\n  scrape_interval: 1m\nscrape_configs: []\nstorage:\n  tsdb:\n    retention:\n      time: 100y\n");
     const url = `http://127.0.0.1:${port}`;
     const proc = await registry.start({
         name: o.name,
@@ -354,7 +355,6 @@ export async function startStoragePrometheus(
             `--config.file=${cfg}`,
             `--storage.tsdb.path=${o.dataDir}`,
             `--web.listen-address=127.0.0.1:${port}`,
-            "--storage.tsdb.retention.time=100y",
             `--query.timeout=${o.queryTimeout ?? "30m"}`,
             `--query.max-samples=${o.maxSamples ?? 500_000_000}`,
             ...(o.extraArgs ?? []),

@@ -108,7 +108,15 @@ export function parseDelivery(r: SinkRecord): Delivery | undefined {
         const m = /^\[(\w+)[^\]]*\] (\S+)(?: · (\S+))?/.exec(title);
         return { status: m?.[1] === "RESOLVED" ? "resolved" : "firing", alertname: m?.[2] ?? "", service: m?.[3] ?? "" };
     }
-    if (r.path === "/heartbeat" || r.path === "/teams") {
+    if (r.path === "/teams") {
+        // msteamsv2: a message with one Adaptive Card whose first TextBlock is the title template.
+        const card = body.attachments?.[0];
+        if (card?.contentType !== "application/vnd.microsoft.card.adaptive") return undefined;
+        const title: string = card.content?.body?.[0]?.text ?? "";
+        const m = /^\[(\w+)[^\]]*\] (\S+)(?: · (\S+))?/.exec(title);
+        return { status: m?.[1] === "RESOLVED" ? "resolved" : "firing", alertname: m?.[2] ?? "", service: m?.[3] ?? "" };
+    }
+    if (r.path === "/heartbeat") {
         return { status: body.status, alertname: body.commonLabels?.alertname ?? "", service: body.commonLabels?.service ?? "" };
     }
     return undefined;

@@ -222,7 +222,7 @@ const INVALID: InvalidCase[] = [
     {
         title: "rejects an unknown receiver kind",
         values: { receivers: [{ name: "a", kind: "sms" }] },
-        problem: 'observability:receivers[0].kind = "sms": expected a receiver kind: "pagerduty", "slack", "email", "msteams" or "webhook"',
+        problem: 'observability:receivers[0].kind = "sms": expected a receiver kind: "pagerduty", "slack", "email", "msteams" (a Teams Workflows webhook) or "webhook"',
     },
     {
         title: "rejects two receivers with the same name",

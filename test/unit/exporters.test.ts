@@ -171,7 +171,7 @@ describe("NodeExporter", () => {
     });
 
     it("uses the pinned image, the given requests and limits, and probes / on the metrics port", () => {
-        expect(container.image).toBe("quay.io/prometheus/node-exporter:v1.9.1");
+        expect(container.image).toBe("quay.io/prometheus/node-exporter:v1.12.1");
         expect(container.resources).toEqual({ requests: RESOURCES.requests, limits: RESOURCES.limits });
         expect(container.livenessProbe.httpGet).toEqual({ path: "/", port: "metrics" });
         expect(container.readinessProbe.httpGet).toEqual({ path: "/", port: "metrics" });
@@ -254,6 +254,9 @@ describe("KubeStateMetrics", () => {
         expect(flag.slice("--resources=".length).split(",").sort()).toEqual(granted);
         expect(granted).toEqual(expect.arrayContaining(["pods", "deployments", "nodes", "namespaces", "statefulsets", "daemonsets", "jobs"]));
         expect(granted).not.toContain("configmaps");
+        // kube-state-metrics v2.18+ collects EndpointSlices by default; v1 Endpoints are deprecated.
+        expect(granted).not.toContain("endpoints");
+        expect(rules.find((r) => r.resources.includes("endpointslices"))!.apiGroups).toEqual(["discovery.k8s.io"]);
         expect(rules.find((r) => r.resources.includes("deployments"))!.apiGroups).toEqual(["apps"]);
         expect(rules.find((r) => r.resources.includes("pods"))!.apiGroups).toEqual([""]);
     });
@@ -286,7 +289,7 @@ describe("KubeStateMetrics", () => {
     });
 
     it("serves metrics on http-metrics 8080 and its own telemetry on 8081, probing /livez and /readyz", () => {
-        expect(container.image).toBe("registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.15.0");
+        expect(container.image).toBe("registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0");
         expect(container.ports).toEqual([
             { name: "http-metrics", containerPort: 8080, protocol: "TCP" },
             { name: "telemetry", containerPort: 8081, protocol: "TCP" },

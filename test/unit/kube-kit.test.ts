@@ -291,7 +291,7 @@ describe("images", () => {
 
     it("versionOf returns the tag of a tagged image", () => {
         expect(versionOf("quay.io/prometheus/prometheus:v2.53.5")).toBe("v2.53.5");
-        expect(versionOf(IMAGES.grafana)).toBe("12.1.0");
+        expect(versionOf(IMAGES.grafana)).toBe("13.2.3");
     });
 
     it("versionOf ignores a registry port and reads the tag after the last colon", () => {

@@ -284,8 +284,11 @@ export function alertCases(ctx: RuleContext): Record<string, AlertCases> {
         // Every window of the pairs must be full of data before a pair is judged.
         const longest = Math.max(...pairs.map((p) => min(p.long)));
         const shortestLong = Math.min(...pairs.map((p) => min(p.long)));
-        // Long cases sample and evaluate every 5 minutes (a 3-day window at 30 s would take minutes).
-        const coarse = longest > 360 ? { interval: 300, evaluation: 300 } : { interval: 60 };
+        // Long cases sample and evaluate every 2.5 minutes (a 3-day window at 30 s would take
+        // minutes). Not 5: Prometheus 3's ranges and lookback are left-open, so on a 5-minute grid
+        // a 5m rate sees one sample (no rate) and a rule reading another group's recorded series
+        // misses the previous evaluation's sample (exactly 5m, the lookback, ago).
+        const coarse = longest > 360 ? { interval: 150, evaluation: 150 } : { interval: 60 };
         const fire: Case[] = [];
         const silent: Case[] = [];
         if (availability) {

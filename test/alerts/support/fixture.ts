@@ -5,7 +5,7 @@
  * the rules.
  */
 import { errorBudget, RECORDING, RuleContext, SLO_RECORDING, sliWindows } from "../../../alerts";
-import { INFRA, label } from "../../../telemetry";
+import { INFRA, label, otlpBound, scrapedBound } from "../../../telemetry";
 import { ASSISTANT, CATALOG, CHECKOUT, GATEWAY, LLM_BUCKETS, LLM_NEAR_30S, LLM_SLOW, NEAR_500MS } from "./cases";
 import { counter, Cumulative, FAST, gauge, histogram, HTTP_BUCKETS, httpSeries, InputSeries, interpolatedQuantile, mix, steady } from "./series";
 
@@ -44,6 +44,9 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     const series: InputSeries[] = [];
     const exp: Expectation[] = [];
     const expect = (key: keyof typeof RECORDING, labels: Record<string, string>, value: number | null, note: string) => exp.push({ record: RECORDING[key].record, labels, value, note });
+    // The `le` values Prometheus 3 stores: HTTP histograms are scraped under the contract preset
+    // (normalized, `1.0`) and pushed over OTLP under the otel preset (`1`); the rest are scraped.
+    const httpLe = ctx.preset === "otel" ? otlpBound : scrapedBound;
 
     // --- HTTP: checkout (two routes, two pods), perfect (no 5xx series at all), idle (no requests).
     const routes = [
@@ -76,14 +79,14 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
         expect("serviceRouteErrorRate", { ...CHECKOUT, [route]: r.route }, rps * r.share * r.errorRatio, `5xx per second of ${r.route}`);
         expect("serviceRouteLatencyP95", { ...CHECKOUT, [route]: r.route }, interpolatedQuantile(0.95, HTTP_BUCKETS, r.latency), `p95 of ${r.route}`);
         HTTP_BUCKETS.forEach((le, i) =>
-            expect("serviceRouteLatencyBuckets", { ...CHECKOUT, [route]: r.route, le: String(le) }, rps * r.share * r.latency[i]!, `bucket rate le=${le} of ${r.route}`),
+            expect("serviceRouteLatencyBuckets", { ...CHECKOUT, [route]: r.route, le: httpLe(le) }, rps * r.share * r.latency[i]!, `bucket rate le=${le} of ${r.route}`),
         );
     }
     expect("serviceRouteErrorRatio", { ...perfect, [route]: "/api/orders" }, 0, "0 for a route that never answered 5xx");
     expect("serviceRouteErrorRate", { ...perfect, [route]: "/api/orders" }, 0, "0 per second for a route that never answered 5xx");
     expect("serviceRouteErrorRatio", { ...idle, [route]: "/api/orders" }, null, "absent, not NaN, for a route without requests");
     expect("serviceRouteLatencyP95", { ...idle, [route]: "/api/orders" }, null, "absent, not NaN, for a route without requests");
-    HTTP_BUCKETS.forEach((le, i) => expect("serviceLatencyBuckets", { ...CHECKOUT, le: String(le) }, rps * dist[i]!, `bucket rate le=${le}`));
+    HTTP_BUCKETS.forEach((le, i) => expect("serviceLatencyBuckets", { ...CHECKOUT, le: httpLe(le) }, rps * dist[i]!, `bucket rate le=${le}`));
     expect("serviceLatencyBuckets", { ...CHECKOUT, le: "+Inf" }, rps, "bucket rate le=+Inf");
     expect("serviceLatencyP50", CHECKOUT, interpolatedQuantile(0.5, HTTP_BUCKETS, dist), "median of both routes");
     expect("serviceLatencyP95", CHECKOUT, interpolatedQuantile(0.95, HTTP_BUCKETS, dist), "p95 of both routes");
@@ -96,11 +99,11 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     const sizeLabels = (pod: string) => ({ namespace: CHECKOUT.namespace, pod, [label(size, "service")]: CHECKOUT.service, [label(size, "route")]: orders.route });
     for (const pod of ["checkout-0", "checkout-1"]) {
         const perPod = (rps * orders.share) / 2;
-        series.push(...histogram(size, sizeLabels(pod), I, SIZE_BUCKETS, steady(T, { rate: perPod, cumulative: ORDER_SIZES })));
+        series.push(...histogram(size, sizeLabels(pod), I, SIZE_BUCKETS, steady(T, { rate: perPod, cumulative: ORDER_SIZES }), httpLe));
         series.push(counter(`${size.name}_sum`, sizeLabels(pod), I, steady(T, perPod * ORDER_MEAN_BYTES)));
     }
     const sizeRoute = { ...CHECKOUT, [label(size, "route")]: orders.route };
-    SIZE_BUCKETS.forEach((le, i) => expect("serviceRouteRequestSizeBuckets", { ...sizeRoute, le: String(le) }, rps * orders.share * ORDER_SIZES[i]!, `payload size bucket rate le=${le}`));
+    SIZE_BUCKETS.forEach((le, i) => expect("serviceRouteRequestSizeBuckets", { ...sizeRoute, le: httpLe(le) }, rps * orders.share * ORDER_SIZES[i]!, `payload size bucket rate le=${le}`));
     expect("serviceRouteRequestSizeBuckets", { ...sizeRoute, le: "+Inf" }, rps * orders.share, "payload size bucket rate le=+Inf: requests with a size observed");
     expect("serviceRouteRequestSizeSum", sizeRoute, rps * orders.share * ORDER_MEAN_BYTES, "payload bytes per second of a route");
     const pods = (name: string, l: string, values: number[]) => values.forEach((v, i) => series.push(gauge(name, { namespace: CHECKOUT.namespace, pod: `checkout-${i}`, [l]: CHECKOUT.service }, I, steady(T, v))));
@@ -140,11 +143,11 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     expect("websocketMessageRate", { ...GATEWAY, [direction]: "received", [type]: ctx.alerting.websocket.errorMessageType }, 0.5, "received error messages per second");
     expect("websocketMessageRate", { ...GATEWAY, [direction]: "sent", [type]: "text" }, 12, "sent text messages per second of both pods");
     expect("websocketMessageErrorRatio", GATEWAY, 0.5 / 20.5, "error share of messages");
-    MESSAGE_SIZE_BUCKETS.forEach((le, i) => expect("websocketMessageSizeBuckets", { ...GATEWAY, [direction]: "sent", le: String(le) }, 12 * MESSAGE_SIZES[i]!, `sent message size bucket rate le=${le} of both pods`));
+    MESSAGE_SIZE_BUCKETS.forEach((le, i) => expect("websocketMessageSizeBuckets", { ...GATEWAY, [direction]: "sent", le: scrapedBound(le) }, 12 * MESSAGE_SIZES[i]!, `sent message size bucket rate le=${le} of both pods`));
     expect("websocketMessageSizeBuckets", { ...GATEWAY, [direction]: "sent", le: "+Inf" }, 12, "sent messages with a size observed");
     expect("websocketMessageSizeP50", { ...GATEWAY, [direction]: "sent" }, interpolatedQuantile(0.5, MESSAGE_SIZE_BUCKETS, MESSAGE_SIZES), "median size of sent messages");
     expect("websocketMessageSizeP95", { ...GATEWAY, [direction]: "sent" }, interpolatedQuantile(0.95, MESSAGE_SIZE_BUCKETS, MESSAGE_SIZES), "p95 size of sent messages");
-    LIFETIME_BUCKETS.forEach((le, i) => expect("websocketDurationBuckets", { ...GATEWAY, le: String(le) }, 2 * LIFETIMES[i]!, `connections closed per second with a lifetime up to ${le} s`));
+    LIFETIME_BUCKETS.forEach((le, i) => expect("websocketDurationBuckets", { ...GATEWAY, le: scrapedBound(le) }, 2 * LIFETIMES[i]!, `connections closed per second with a lifetime up to ${le} s`));
     expect("websocketDurationBuckets", { ...GATEWAY, le: "+Inf" }, 2, "connections closed per second");
 
     // --- Providers: openai fails sometimes and is slow, anthropic never fails.
@@ -182,7 +185,7 @@ export function recordingFixture(ctx: RuleContext): { series: InputSeries[]; exp
     expect("providerErrorRatio", provider("anthropic"), 0, "0 for a provider that never failed");
     expect("providerLatencyP95", provider("openai"), interpolatedQuantile(0.95, LLM_BUCKETS, LLM_SLOW), "p95 of a slow provider");
     expect("providerLatencyP95", provider("anthropic"), interpolatedQuantile(0.95, LLM_BUCKETS, LLM_NEAR_30S), "p95 of a faster provider");
-    LLM_BUCKETS.forEach((le, i) => expect("providerLatencyBuckets", { ...provider("openai"), le: String(le) }, 2.6 * LLM_SLOW[i]!, `provider latency bucket rate le=${le}`));
+    LLM_BUCKETS.forEach((le, i) => expect("providerLatencyBuckets", { ...provider("openai"), le: scrapedBound(le) }, 2.6 * LLM_SLOW[i]!, `provider latency bucket rate le=${le}`));
     expect("providerLatencyBuckets", { ...provider("openai"), le: "+Inf" }, 2.6, "provider calls per second with a latency observed");
     expect("providerRateLimitRemaining", provider("openai"), 40, "the lowest remaining rate limit over the service's pods");
     expect("providerTokenRate", model("openai", "gpt-4o"), 150, "input and output tokens per second");

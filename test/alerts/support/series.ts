@@ -4,7 +4,7 @@
  * promtool's expanding notation. Application series are named through the metric catalog, so
  * the same description yields contract or OTel series depending on the preset.
  */
-import { Catalog, label, MetricDef, series } from "../../../telemetry";
+import { Catalog, label, MetricDef, otlpBound, scrapedBound, series } from "../../../telemetry";
 
 /** One promtool input series. */
 export interface InputSeries {
@@ -105,7 +105,9 @@ export const steady = <T>(minutes: number, value: T): Phase<T>[] => [{ minutes, 
 
 /**
  * A histogram's `_bucket` (one per bound and +Inf) and `_count` series: `rates` gives the
- * observations per second and their cumulative distribution over `bounds`, by phase.
+ * observations per second and their cumulative distribution over `bounds`, by phase. The `le`
+ * values are written as Prometheus 3 stores them: normalized when scraped (`1` → `1.0`,
+ * {@link scrapedBound}), as they are when they arrive through OTLP ({@link otlpBound}).
  */
 export function histogram(
     m: MetricDef,
@@ -113,9 +115,10 @@ export function histogram(
     intervalSeconds: number,
     bounds: readonly number[],
     phases: readonly Phase<{ readonly rate: number; readonly cumulative: Cumulative } | null>[],
+    leOf: (bound: number) => string = scrapedBound,
 ): InputSeries[] {
     const out: InputSeries[] = [];
-    const les = [...bounds.map(String), "+Inf"];
+    const les = [...bounds.map(leOf), "+Inf"];
     les.forEach((le, i) => {
         out.push(
             counter(
@@ -166,8 +169,9 @@ export interface RouteShare {
 
 /**
  * HTTP server series of a service per the preset: the contract's request counter (by status) and
- * duration histogram (without status), or OTel's single duration histogram whose `_count` is the
- * request counter (with the status code).
+ * duration histogram (without status), scraped; or OTel's single duration histogram whose
+ * `_count` is the request counter (with the status code), pushed over OTLP (so its `le` values
+ * are not normalized: `1`, where the scraped contract histogram has `1.0`).
  */
 export function httpSeries(
     m: Catalog,
@@ -198,7 +202,7 @@ export function httpSeries(
                 };
                 const rate = statusRate(status);
                 if (otel) {
-                    out.push(...histogram(dur, labels, intervalSeconds, HTTP_BUCKETS, phases.map((p) => ({ minutes: p.minutes, value: p.absent ? null : { rate: rate(p)!, cumulative: lat(p) } }))));
+                    out.push(...histogram(dur, labels, intervalSeconds, HTTP_BUCKETS, phases.map((p) => ({ minutes: p.minutes, value: p.absent ? null : { rate: rate(p)!, cumulative: lat(p) } })), otlpBound));
                 } else {
                     out.push(counter(req.name, labels, intervalSeconds, phases.map((p) => ({ minutes: p.minutes, value: rate(p) }))));
                 }
