@@ -229,17 +229,34 @@ function logFields(): CollectorConfigObject {
     };
 }
 
-/** `service` on every data point (TELEMETRY-CONTRACT: the collector maps service.name to service). */
-function metricServiceLabel(): CollectorConfigObject {
-    const service = ottlString(LOG_STREAM_LABELS.service);
+/**
+ * Data point labels from resource attributes, the target labels a scraped pod's series carry
+ * (TELEMETRY-CONTRACT: `service`, `namespace`, `pod`, `container`, `node`). Remote write keeps only
+ * `service.name` (as `job`) and `service.instance.id` (as `instance`) of the resource, so without
+ * them the rules' `sum by (cluster, namespace, service)` and the dashboards' `$namespace` would not
+ * see which namespace an OTLP series comes from. `cluster` is not among them: like every other
+ * series it gets the cluster from Prometheus' external label.
+ */
+export const METRIC_RESOURCE_LABELS: Readonly<Record<string, string>> = {
+    [LOG_STREAM_LABELS.service]: SERVICE_NAME_ATTRIBUTE,
+    namespace: "k8s.namespace.name",
+    pod: "k8s.pod.name",
+    container: "k8s.container.name",
+    node: "k8s.node.name",
+};
+
+/** Sets {@link METRIC_RESOURCE_LABELS} on every data point; a label the application set itself is kept. */
+function metricResourceLabels(): CollectorConfigObject {
     return {
         error_mode: "ignore",
         metric_statements: [
             {
                 context: "datapoint",
-                statements: [
-                    `set(attributes[${service}], resource.attributes[${ottlString(SERVICE_NAME_ATTRIBUTE)}]) where attributes[${service}] == nil and resource.attributes[${ottlString(SERVICE_NAME_ATTRIBUTE)}] != nil`,
-                ],
+                statements: Object.entries(METRIC_RESOURCE_LABELS).map(([label, attr]) => {
+                    const l = ottlString(label);
+                    const a = ottlString(attr);
+                    return `set(attributes[${l}], resource.attributes[${a}]) where attributes[${l}] == nil and resource.attributes[${a}] != nil`;
+                }),
             },
         ],
     };
@@ -319,7 +336,7 @@ export function gatewayConfig(a: GatewayConfigArgs): CollectorConfigObject {
         "transform/redact": redaction(),
         "filter/health-checks": healthCheckFilter(),
         "transform/log-fields": logFields(),
-        "transform/metric-service": metricServiceLabel(),
+        "transform/metric-labels": metricResourceLabels(),
         batch: batch(),
     };
     if (sampled) processors.tail_sampling = tailSampling(a.sampling);
@@ -336,7 +353,7 @@ export function gatewayConfig(a: GatewayConfigArgs): CollectorConfigObject {
               traces: { receivers: ["otlp/loadbalanced"], processors: ["memory_limiter", ...sampling], exporters: ["otlp_grpc/jaeger"] },
           }
         : { traces: { receivers: ["otlp"], processors: [...enrich, ...sampling], exporters: ["otlp_grpc/jaeger"] } };
-    pipelines.metrics = { receivers: ["otlp"], processors: [...enrich, "transform/metric-service", "batch"], exporters: rwIds };
+    pipelines.metrics = { receivers: ["otlp"], processors: [...enrich, "transform/metric-labels", "batch"], exporters: rwIds };
     pipelines.logs = {
         receivers: ["otlp"],
         processors: [...enrich, "transform/redact", "transform/log-fields", ...(lokiLogs ? ["groupbyattrs/log-labels"] : []), "batch"],

@@ -216,11 +216,11 @@ describe("the structural validator rejects a broken config with a message naming
 
     it("requires memory_limiter first and batch last in every pipeline", () => {
         const c = base();
-        c.service.pipelines.metrics.processors = ["k8s_attributes", "memory_limiter", "batch", "transform/metric-service"];
+        c.service.pipelines.metrics.processors = ["k8s_attributes", "memory_limiter", "batch", "transform/metric-labels"];
         expect(validateCollectorConfig(c)).toEqual(
             expect.arrayContaining([
                 'service.pipelines.metrics.processors: expected memory_limiter first, found "k8s_attributes"',
-                'service.pipelines.metrics.processors: expected batch last, found "transform/metric-service"',
+                'service.pipelines.metrics.processors: expected batch last, found "transform/metric-labels"',
             ]),
         );
     });

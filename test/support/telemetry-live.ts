@@ -244,32 +244,58 @@ export interface JaegerHandle {
     readonly query: string;
 }
 
-/** Jaeger with a rendered config (files/jaeger/config.yaml), localized. */
-export async function startJaeger(reg: ProcessRegistry, renderedConfig: string, dir: string): Promise<JaegerHandle> {
+/** Jaeger with a rendered config (files/jaeger/config.yaml), localized; its config and storage under `dir`. */
+export async function startJaeger(reg: ProcessRegistry, renderedConfig: string, dir: string, name = "jaeger"): Promise<JaegerHandle> {
     const [otlpGrpc, otlpHttp, query, queryGrpc, health, metrics] = await freePorts(6);
+    fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, "jaeger.yaml");
     writeYamlFile(file, localizeJaeger(readYamlFile(renderedConfig), { otlpGrpc: otlpGrpc!, otlpHttp: otlpHttp!, query: query!, queryGrpc: queryGrpc!, health: health!, metrics: metrics!, dataDir: path.join(dir, "badger") }));
-    const proc = await reg.start({ name: "jaeger", binary: telemetryBinary("jaeger"), args: [`--config=file:${file}`], readyUrl: `http://127.0.0.1:${health}/status`, readyTries: 240 });
+    const proc = await reg.start({ name, binary: telemetryBinary("jaeger"), args: [`--config=file:${file}`], readyUrl: `http://127.0.0.1:${health}/status`, readyTries: 240 });
     return { proc, otlpGrpc: otlpGrpc!, otlpHttp: otlpHttp!, query: `http://127.0.0.1:${query}` };
 }
 
 export interface PrometheusHandle {
     readonly proc: ManagedProcess;
     readonly url: string;
+    readonly port: number;
+    /** Its TSDB directory. */
+    readonly dataDir: string;
 }
 
-/** A Prometheus with its remote-write receiver on (as the rendered StatefulSet runs it) and no scrape jobs. */
-export async function startPrometheus(reg: ProcessRegistry, dir: string): Promise<PrometheusHandle> {
-    const [port] = await freePorts(1);
+export interface PrometheusOptions {
+    /** Rule files, name → YAML. */
+    readonly rules?: Readonly<Record<string, string>>;
+    readonly evaluationInterval?: string;
+    /** Listen on this port (a restart over the same data keeps its address); a free one otherwise. */
+    readonly port?: number;
+}
+
+/**
+ * A Prometheus with its remote-write receiver on (as the rendered StatefulSet runs it) and no
+ * scrape jobs; optionally with rule files evaluated every `evaluationInterval`. Its TSDB is
+ * `<dir>/tsdb`, so a second start with the same `dir` (and `port`) carries on with the same data.
+ */
+export async function startPrometheus(reg: ProcessRegistry, dir: string, opts: PrometheusOptions = {}): Promise<PrometheusHandle> {
+    const port = opts.port ?? (await freePorts(1))[0]!;
     const cfg = path.join(dir, "prometheus.yml");
-    fs.writeFileSync(cfg, "global:\n  scrape_interval: 15s\n");
+    const dataDir = path.join(dir, "tsdb");
+    let text = `global:\n  scrape_interval: 15s\n${opts.evaluationInterval ? `  evaluation_interval: ${opts.evaluationInterval}\n` : ""}`;
+    const rulesDir = path.join(dir, "rules");
+    fs.rmSync(rulesDir, { recursive: true, force: true });
+    if (opts.rules) {
+        fs.mkdirSync(rulesDir, { recursive: true });
+        for (const [name, yamlText] of Object.entries(opts.rules)) fs.writeFileSync(path.join(rulesDir, name), yamlText);
+        text += `rule_files:\n  - ${JSON.stringify(path.join(rulesDir, "*.yml"))}\n`;
+    }
+    fs.writeFileSync(cfg, text);
     const proc = await reg.start({
         name: "prometheus",
         binary: toolPath("prometheus"),
-        args: [`--config.file=${cfg}`, `--storage.tsdb.path=${path.join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${port}`, "--web.enable-remote-write-receiver"],
+        args: [`--config.file=${cfg}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, "--web.enable-remote-write-receiver"],
         readyUrl: `http://127.0.0.1:${port}/-/ready`,
+        readyTries: 480,
     });
-    return { proc, url: `http://127.0.0.1:${port}` };
+    return { proc, url: `http://127.0.0.1:${port}`, port, dataDir };
 }
 
 export interface CollectorHandle {
@@ -291,6 +317,8 @@ export async function startCollector(
     dir: string,
     wiring: { gateway?: string; loadbalancedTargets?: string[]; jaeger?: string; remoteWrite?: string[]; logs?: string },
     ports?: { otlpGrpc: number; otlpHttp: number; loadbalanced: number; health: number; metrics: number },
+    /** Environment of the process on top of {@link POD_ENV} (e.g. the pod's GOMEMLIMIT). */
+    env: Record<string, string> = {},
 ): Promise<CollectorHandle> {
     let p: { otlpGrpc: number; otlpHttp: number; loadbalanced: number; health: number; metrics: number };
     if (ports) p = ports;
@@ -306,7 +334,7 @@ export async function startCollector(
         name,
         binary: telemetryBinary("otelcol"),
         args: [`--config=file:${file}`],
-        env: { ...process.env, ...POD_ENV },
+        env: { ...process.env, ...POD_ENV, ...env },
         readyUrl: `http://127.0.0.1:${p.health}/`,
         readyTries: 240,
     });
@@ -403,7 +431,7 @@ export async function postTwoSpanTrace(otlpHttp: number, service: string): Promi
 
 export interface Pipeline {
     readonly jaeger: JaegerHandle;
-    readonly prom: PrometheusHandle;
+    prom: PrometheusHandle;
     readonly logs: LogSink;
     readonly rw2: { url: string; count: () => number };
     gateway: CollectorHandle;
@@ -412,13 +440,19 @@ export interface Pipeline {
 }
 
 /**
- * The whole path from a render's files/ folder: Jaeger, Prometheus, the log and second-replica
- * sinks, gateway (its trace-id router pointed at itself), agent, and the client service.
+ * The whole path from a render's files/ folder: Jaeger, Prometheus (with `prometheus`'s rules),
+ * the log and second-replica sinks, gateway (its trace-id router pointed at itself), agent, and
+ * the client service.
  */
-export async function startPipeline(reg: ProcessRegistry, filesDir: string, client: Record<string, string>): Promise<Pipeline> {
+export async function startPipeline(
+    reg: ProcessRegistry,
+    filesDir: string,
+    client: Record<string, string>,
+    prometheus: PrometheusOptions = {},
+): Promise<Pipeline> {
     const dir = reg.logDir;
     const jaeger = await startJaeger(reg, path.join(filesDir, "jaeger", "config.yaml"), dir);
-    const prom = await startPrometheus(reg, dir);
+    const prom = await startPrometheus(reg, dir, prometheus);
     const [logPort, rwPort] = await freePorts(2);
     const logs = await startLogSink(logPort!);
     reg.onStop(logs.close);

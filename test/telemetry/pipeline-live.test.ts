@@ -163,20 +163,26 @@ describe("logs", () => {
 });
 
 describe("metrics", () => {
-    it("arrive in Prometheus by remote write with the service label, and at the second replica's URL too", async () => {
+    it("arrive in Prometheus by remote write with the service, namespace, pod and route labels, and at the second replica's URL too", async () => {
         for (let i = 0; i < 5; i++) await get(`/orders/m-${i}`);
         await flush();
-        const match = `http_server_request_duration_seconds_count{service="${SERVICE}",http_request_method="GET",http_response_status_code="200"}`;
+        const match = `http_server_request_duration_seconds_count{service="${SERVICE}",http_request_method="GET",http_response_status_code="200",http_route="/orders/:id"}`;
         const series = await pollFor("the client's request counter in Prometheus", async () => {
             const r = await getJson(`${prom.url}/api/v1/series?match[]=${encodeURIComponent(match)}`);
             return r.data.length > 0 ? (r.data as Record<string, string>[]) : undefined;
         }, 120, 500);
         const s = series[0]!;
         process.stdout.write(`labels of a client series in Prometheus: ${JSON.stringify(s)}\n`);
-        // `service` from the gateway's transform/metric-service; job from service.name, as
-        // prometheusremotewrite maps it (the catalog's otel preset selects on service).
+        // `service`, `namespace`, `pod` and `node` from the gateway's transform/metric-labels
+        // (the resource's service.name and k8s.* attributes); job from service.name, as
+        // prometheusremotewrite maps it. The otel preset's rules and dashboards select on them.
         expect(s.service).toBe(SERVICE);
+        expect(s.namespace).toBe(NAMESPACE);
+        expect(s.pod).toBe(`${SERVICE}-7c9d5b8f6-k2x4p`);
+        expect(s.node).toBe("node-a");
         expect(s.job).toBe(SERVICE);
+        // No cluster label: Prometheus adds its external label `cluster`, as to scraped series.
+        expect(s.cluster).toBeUndefined();
         const v = await getJson(`${prom.url}/api/v1/query?query=${encodeURIComponent(`sum(${match})`)}`);
         expect(Number(v.data.result[0].value[1])).toBeGreaterThanOrEqual(5);
         expect(rw2.count()).toBeGreaterThan(0);
