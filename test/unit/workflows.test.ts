@@ -120,9 +120,14 @@ describe("ci.yml", () => {
         expect(ci.on).toEqual(expect.objectContaining({ pull_request: null, push: { branches: ["main"] } }));
     });
 
-    it("runs bash .ci/run on Debian with Node 20", () => {
+    it("runs bash .ci/run on Debian with Node 24 and Go, caching the Go-built tools", () => {
         const [[, job]] = jobsOf(ci) as [[string, Job]];
-        expect(job.container).toMatch(/^node:20-(bookworm|trixie)(-slim)?$/);
+        expect(job.container).toMatch(/^node:24-(bookworm|trixie)(-slim)?$/);
+        const go = job.steps!.find((s) => s.uses?.startsWith("actions/setup-go@"));
+        expect(go?.with?.["go-version"]).toBe(/^go(\S+)/.exec(require("child_process").execFileSync("go", ["env", "GOVERSION"], { encoding: "utf8" }))![1]);
+        const cache = job.steps!.find((s) => s.uses?.startsWith("actions/cache@"));
+        expect(String(cache?.with?.path)).toContain("~/.cache/observability-stack");
+        expect(String(cache?.with?.key)).toContain("scripts/build-go-tools.js");
         expect(job.steps!.map((s) => s.run).filter(Boolean)).toEqual(["bash .ci/run"]);
         expect(job.steps![0]!.uses).toMatch(/^actions\/checkout@/);
         expect(fs.existsSync(path.join(ROOT, ".ci", "run"))).toBe(true);
@@ -137,18 +142,27 @@ describe("preview.yml", () => {
         expect(Object.keys(preview.on!)).toEqual(["pull_request"]);
     });
 
-    it("previews dev and prod with the official Pulumi action, the policy pack and a PR comment", () => {
+    it("previews dev and prod through scripts/pr-preview.sh with the policy pack, on the CLI the tests run, and comments", () => {
         const pulumi = job("pulumi-preview");
         expect(pulumi.strategy?.matrix?.stack).toEqual(["dev", "prod"]);
-        const steps = pulumi.steps!.filter((s) => s.uses?.startsWith("pulumi/actions@"));
-        expect(steps).toHaveLength(1);
-        const step = steps[0]!;
-        expect(step.uses).toMatch(/^pulumi\/actions@v\d+$/);
-        expect(step.with).toEqual(
-            expect.objectContaining({ command: "preview", "comment-on-pr": true, policyPacks: "policy", "stack-name": expect.stringContaining("${{ matrix.stack }}") }),
-        );
-        expect(step.env).toEqual({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}" });
-        expect(fs.existsSync(path.join(ROOT, String(step.with!.policyPacks), "PulumiPolicy.yaml"))).toBe(true);
+        // The official action only installs the CLI, at the version scripts/build-go-tools.js builds.
+        const install = pulumi.steps!.filter((s) => s.uses?.startsWith("pulumi/actions@"));
+        expect(install).toHaveLength(1);
+        expect(install[0]!.uses).toMatch(/^pulumi\/actions@v\d+$/);
+        expect(install[0]!.with).toEqual({ "pulumi-version": require(path.join(ROOT, "scripts", "build-go-tools.js")).PULUMI_VERSION.slice(1) });
+        // The preview is the script test/lifecycle/cli.test.ts runs, for the matrix stack.
+        const preview = pulumi.steps!.find((s) => (s.run ?? "").includes("scripts/pr-preview.sh"))!;
+        expect(preview.run).toBe('bash scripts/pr-preview.sh pulumi-preview "$STACK" "$RUNNER_TEMP/preview.md"');
+        expect(preview.env).toEqual({ PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}", STACK: expect.stringContaining("${{ matrix.stack }}") });
+        const script = fs.readFileSync(path.join(ROOT, "scripts", "pr-preview.sh"), "utf8");
+        expect(script).toContain('--policy-pack "$ROOT/policy"');
+        expect(fs.existsSync(path.join(ROOT, "policy", "PulumiPolicy.yaml"))).toBe(true);
+        // The comment step runs after a failed preview too (a policy violation is worth a comment).
+        const comment = pulumi.steps![pulumi.steps!.indexOf(preview) + 1]!;
+        expect(comment.uses).toMatch(/^actions\/github-script@/);
+        expect(comment.if).toBe("always()");
+        expect(comment.env).toEqual({ PREVIEW_FILE: "${{ runner.temp }}/preview.md" });
+        expect(pulumi.permissions).toEqual({ contents: "read", "pull-requests": "write" });
     });
 
     it("skips the Pulumi preview for pull requests from forks, which get no secrets", () => {
@@ -165,9 +179,10 @@ describe("preview.yml", () => {
             ["head", undefined],
             ["base", "${{ github.event.pull_request.base.sha }}"],
         ]);
-        const script = diff.steps!.map((s) => s.run ?? "").join("\n");
-        expect(script).toMatch(/for side in base head/);
-        expect(script).toMatch(/for stack in dev prod/);
+        const steps = diff.steps!.map((s) => s.run ?? "").join("\n");
+        expect(steps).toMatch(/for side in base head; do\s+\(cd "\$side" && npm ci/);
+        expect(steps).toContain("bash head/scripts/pr-preview.sh render-diff base head render-diff dev prod");
+        const script = fs.readFileSync(path.join(ROOT, "scripts", "pr-preview.sh"), "utf8");
         expect(script).toContain('npm run --silent render -- --stack "$stack" --out');
         expect(script).toMatch(/diff -ruN "base\/\$stack" "head\/\$stack"/);
     });
@@ -178,6 +193,7 @@ describe("preview.yml", () => {
         const script = job("render-diff").steps!.map((s) => s.run ?? "").join("\n");
         expect(script).toContain("render-diff/pr-number");
         expect(script).toContain("render-diff/comment.md");
+        expect(fs.readFileSync(path.join(ROOT, "scripts", "pr-preview.sh"), "utf8")).toContain('>"$out/comment.md"');
     });
 });
 
