@@ -46,7 +46,9 @@ describe("the monitoring guide", () => {
 
     it("lists the stack outputs with the values the dev render exports", () => {
         const outputs = renders.dev!.summary.outputs;
-        const rows = [...text.matchAll(/^\| `([A-Za-z]+)` \| `([^`]+)` \|/gm)];
+        // Stack outputs are camelCase (otlpGrpcEndpoint); the guide's label tables name lowercase
+        // labels (`service` | `service.name`) in the same shape.
+        const rows = [...text.matchAll(/^\| `([a-z]+[A-Z][A-Za-z]*)` \| `([^`]+)` \|/gm)];
         expect(rows.map((r) => r[1])).toEqual(expect.arrayContaining(["otlpGrpcEndpoint", "otlpHttpEndpoint", "otlpNodeLocalGrpcEndpoint"]));
         for (const [, name, value] of rows) expect({ output: name, value: outputs[name!] }).toEqual({ output: name, value });
         for (const name of ["prometheusUrl", "alertmanagerUrl", "logsUrl", "jaegerQueryUrl"]) {
